@@ -1,0 +1,5 @@
+/**
+ * `@quic-multistream/agent`.
+ * @packageDocumentation
+ */
+export { isQmsError, QmsError } from '@quic-multistream/protocol'

@@ -1,0 +1,5 @@
+/**
+ * `@quic-multistream/mesh`.
+ * @packageDocumentation
+ */
+export { isQmsError, QmsError } from '@quic-multistream/protocol'

@@ -1,0 +1,22 @@
+/**
+ * `@quic-multistream/transport`: a QUIC endpoint for Node (streams, datagrams, priorities, 0-RTT, TLS).
+ * @packageDocumentation
+ */
+export { QmsError, isQmsError } from '@quic-multistream/protocol'
+export type {
+  CloseInfo,
+  ConnectionStats,
+  QuicConnection,
+  QuicStream,
+  SocketAddress,
+  StreamOptions,
+  StreamStats,
+} from './types.js'
+export type {
+  CongestionControl,
+  ConnectOptions,
+  EndpointOptions,
+  EndpointStats,
+  QuicEndpoint,
+  TlsOptions,
+} from './options.js'

@@ -1,0 +1,40 @@
+// The one root test configuration: each package is a vitest project, and packages import each other through
+// their source (the `source` export condition) so tests never depend on a stale build.
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const packages = ['protocol', 'transport', 'mesh', 'agent'] as const
+const root = (p: string) => fileURLToPath(new URL(p, import.meta.url))
+
+const alias = Object.fromEntries(
+  packages.map((name) => [`@quic-multistream/${name}`, root(`packages/${name}/src/index.ts`)]),
+)
+alias['@qms/test-utils'] = root('test-utils/index.ts')
+
+export default defineConfig({
+  test: {
+    projects: [
+      ...packages.map((name) => ({
+        resolve: { alias },
+        test: {
+          name,
+          root: root(`packages/${name}`),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          pool: 'forks' as const,
+        },
+      })),
+      {
+        resolve: { alias },
+        test: {
+          name: 'examples',
+          root: root('examples'),
+          include: ['**/test/*.test.ts'],
+          testTimeout: 60_000,
+          pool: 'forks' as const,
+        },
+      },
+    ],
+  },
+})
