@@ -72,6 +72,8 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   private haveTicket = false
   private sawEarlyData = false
   private finalized = false
+  private deferredClose: { code: number; reason: string } | undefined
+  private deferredCloseTimer: NodeJS.Timeout | undefined
   private timer: NodeJS.Timeout | undefined
   private timerDeadline = 0
   lastActivity = Date.now()
@@ -214,15 +216,39 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
 
   close(code = 0, reason = ''): Promise<void> {
     if (!this.closeInfo) {
-      try {
-        this.engine.close(true, code, textEncoder.encode(reason))
-      } catch {
-        // Already closing.
+      if (this.role === 'client' && !this.engine.isEstablished() && !this.engine.isClosed()) {
+        // A 0-RTT client mid-handshake: quiche drops such a connection without a CONNECTION_CLOSE the server can
+        // read, leaving the server to time out. Close for real once the handshake completes.
+        this.deferredClose = { code, reason }
+        this.deferredCloseTimer = setTimeout(() => this.destroy(), 5_000)
+        this.deferredCloseTimer.unref()
+      } else {
+        this.engineClose(code, reason)
       }
       this.markClosed({ code, reason, remote: false, app: true })
       this.host.markDirty(this)
     }
     return this.closed.then(() => undefined)
+  }
+
+  /**
+   * Applies a deferred close once the handshake is done and our handshake reply has been sent (quiche sends nothing
+   * at all if asked to close before its Finished went out). Returns true when it produced packets to send.
+   */
+  applyDeferredClose(): boolean {
+    if (!this.deferredClose || !this.engine.isEstablished()) return false
+    this.engineClose(this.deferredClose.code, this.deferredClose.reason)
+    this.deferredClose = undefined
+    clearTimeout(this.deferredCloseTimer)
+    return true
+  }
+
+  private engineClose(code: number, reason: string): void {
+    try {
+      this.engine.close(true, code, textEncoder.encode(reason))
+    } catch {
+      // Already closing.
+    }
   }
 
   stats(): ConnectionStats {
@@ -637,6 +663,7 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
     if (this.finalized) return
     if (!this.closeInfo) this.markClosedFromEngine()
     this.finalized = true
+    clearTimeout(this.deferredCloseTimer)
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     this.host.onFinalized(this)

@@ -460,6 +460,14 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
 
   private flushConn(conn: QuicConnectionImpl): void {
     if (conn.isFinalized) return
+    this.drainEngine(conn)
+    if (conn.applyDeferredClose()) this.drainEngine(conn)
+    conn.updateTimer()
+    if (conn.engine.isClosed()) conn.afterEngineEvent()
+  }
+
+  /** Sends every packet the engine has ready for this connection. */
+  private drainEngine(conn: QuicConnectionImpl): void {
     const engine = conn.engine
     const { port, host } = conn.remoteAddress
     const maxPacket = 65535
@@ -473,16 +481,14 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
         r = engine.send(this.slab.subarray(this.slabOffset, this.slabOffset + maxPacket))
       } catch (e) {
         if ((e as Error).message !== 'Done' && log.enabled) log(`${conn.id} send failed: ${(e as Error).message}`)
-        break
+        return
       }
-      if (r === null) break
+      if (r === null) return
       const len = r[0]
       this.socket.send(this.slab, this.slabOffset, len, port, host)
       this.slabOffset += len
       this.counters.packetsSent++
     }
-    conn.updateTimer()
-    if (engine.isClosed()) conn.afterEngineEvent()
   }
 
   private sendKeepAlives(): void {
