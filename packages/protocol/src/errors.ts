@@ -38,4 +38,8 @@ export const ProtocolErrorCode = {
   SCHEMA: 'ERR_SCHEMA',
   UNKNOWN_TYPE: 'ERR_UNKNOWN_TYPE',
   DUPLICATE_TYPE: 'ERR_DUPLICATE_TYPE',
+  /** The envelope holds a value msgpack cannot carry (e.g. a BigInt wider than 64 bits). */
+  ENCODE_FAILED: 'ERR_ENCODE_FAILED',
+  /** An option or argument outside its documented range (e.g. a `maxFrameSize` of 0). */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
 } as const

@@ -10,15 +10,48 @@ export interface Logger {
   extend(suffix: string): Logger
 }
 
-function patternsFromEnv(): RegExp[] {
-  const raw = typeof process !== 'undefined' ? (process.env.DEBUG ?? '') : ''
-  return raw
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`))
+/** Overrides for {@link createLogger}; tests use them instead of mutating `process.env`. */
+export interface LoggerOptions {
+  /** A `DEBUG`-style pattern list to use instead of the `DEBUG` environment variable. */
+  debug?: string
+  /** Where finished lines go (each ends with `\n`). Default: `process.stderr`. */
+  write?: (line: string) => void
 }
 
-const patterns = patternsFromEnv()
+interface CompiledPatterns {
+  include: RegExp[]
+  exclude: RegExp[]
+}
+
+function compile(raw: string): CompiledPatterns {
+  const include: RegExp[] = []
+  const exclude: RegExp[] = []
+  for (const p of raw.split(/[\s,]+/)) {
+    if (!p) continue
+    const negated = p.startsWith('-')
+    const body = negated ? p.slice(1) : p
+    if (!body) continue
+    const re = new RegExp(`^${body.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`)
+    ;(negated ? exclude : include).push(re)
+  }
+  return { include, exclude }
+}
+
+function test(patterns: CompiledPatterns, namespace: string): boolean {
+  // As in `debug`, an exclusion (`-qms:transport:*`) wins over any inclusion.
+  if (patterns.exclude.some((p) => p.test(namespace))) return false
+  return patterns.include.some((p) => p.test(namespace))
+}
+
+/**
+ * Whether a `DEBUG` value enables `namespace`: names separated by commas or spaces, `*` matches any run of
+ * characters, and a leading `-` excludes (exclusions win). `matchesDebug('qms:*,-qms:mesh', 'qms:mesh')` is false.
+ */
+export function matchesDebug(pattern: string, namespace: string): boolean {
+  return test(compile(pattern), namespace)
+}
+
+const fromEnv = compile(typeof process !== 'undefined' ? (process.env.DEBUG ?? '') : '')
 
 function format(args: unknown[]): string {
   return args
@@ -34,16 +67,19 @@ function safeJson(v: unknown): string {
   }
 }
 
+function writeStderr(line: string): void {
+  process.stderr.write(line)
+}
+
 /** Creates a logger for `namespace` (e.g. `qms:transport`). Calls are no-ops unless `DEBUG` matches. */
-export function createLogger(namespace: string): Logger {
-  const enabled = patterns.some((p) => p.test(namespace))
+export function createLogger(namespace: string, options: LoggerOptions = {}): Logger {
+  const enabled = test(options.debug === undefined ? fromEnv : compile(options.debug), namespace)
+  const write = options.write ?? writeStderr
   const log = ((message: string, ...args: unknown[]) => {
     if (!enabled) return
-    process.stderr.write(
-      `${new Date().toISOString()} ${namespace} ${message}${args.length ? ` ${format(args)}` : ''}\n`,
-    )
+    write(`${new Date().toISOString()} ${namespace} ${message}${args.length ? ` ${format(args)}` : ''}\n`)
   }) as Logger
   Object.defineProperty(log, 'enabled', { value: enabled })
-  log.extend = (suffix: string) => createLogger(`${namespace}:${suffix}`)
+  log.extend = (suffix: string) => createLogger(`${namespace}:${suffix}`, options)
   return log
 }

@@ -72,6 +72,8 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   private haveTicket = false
   private sawEarlyData = false
   private finalized = false
+  /** Set on connections over a limit: they are closed with CONNECTION_REFUSED once the client can read it. */
+  refuseAfterHandshake = false
   private deferredClose: { code: number; reason: string } | undefined
   private deferredCloseTimer: NodeJS.Timeout | undefined
   private timer: NodeJS.Timeout | undefined
@@ -298,6 +300,10 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   afterEngineEvent(): void {
     if (this.finalized) return
     const engine = this.engine
+    if (this.refuseAfterHandshake && engine.isEstablished()) {
+      this.refuseAfterHandshake = false
+      this.closeWithError(TransportErrorCode.LIMIT_CONNECTIONS, LocalCloseCode.CONNECTION_REFUSED, 'connection limit')
+    }
     if (!this.ready && (engine.isEstablished() || engine.isInEarlyData())) this.becomeReady()
     if (this.ready && !this.closeInfo) {
       this.processReadable()

@@ -9,7 +9,7 @@ import { type ResolvedEndpointOptions, isLoopback, resolveOptions, udpPayloadFor
 import type { Engine, EngineAddress, EngineConfig, EngineHeader } from './engine.js'
 import { PacketType } from './engine.js'
 import { quicheEngine } from './engine-quiche.js'
-import { LocalCloseCode, TransportErrorCode } from './errors.js'
+import { TransportErrorCode } from './errors.js'
 import type { ConnectOptions, EndpointOptions, EndpointStats, QuicEndpoint, TlsOptions } from './options.js'
 import { RetryTokens } from './retry-token.js'
 import { normalizePin } from './tls/certificate.js'
@@ -269,13 +269,13 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
               `no QUIC handshake with ${host}:${co.port} within ${timeoutMs} ms`,
               { details: { host, port: co.port, timeoutMs } },
             )
-            conn.destroy()
             reject(e)
+            conn.destroy()
           }, timeoutMs)
           if (co.signal) {
             onAbort = () => {
-              conn.destroy()
               reject(new QmsError(TransportErrorCode.ABORTED, 'connect aborted', { cause: co.signal?.reason }))
+              conn.destroy()
             }
             if (co.signal.aborted) onAbort()
             else co.signal.addEventListener('abort', onAbort, { once: true })
@@ -393,12 +393,11 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     }
     this.connections.add(conn)
     if (refuse) {
-      // Answer with CONNECTION_REFUSED rather than silence, so the client fails fast with a clear error.
+      // Answer with CONNECTION_REFUSED rather than silence so the client fails fast with a clear error. The close
+      // waits for the handshake: quiche would send it at the Handshake level, which a client can't read earlier.
       this.refused.add(conn)
+      conn.refuseAfterHandshake = true
       this.counters.connectionsRejected++
-      queueMicrotask(() =>
-        conn.closeWithError(TransportErrorCode.LIMIT_CONNECTIONS, LocalCloseCode.CONNECTION_REFUSED, 'connection limit'),
-      )
     } else {
       this.acceptedActive++
       this.perIp.set(remote.host, ipCount + 1)

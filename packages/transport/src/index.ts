@@ -20,3 +20,9 @@ export type {
   QuicEndpoint,
   TlsOptions,
 } from './options.js'
+export * from './tls/certificate.js'
+export { RetryTokens } from './retry-token.js'
+export { createMemoryEndpoint, MemoryNetwork } from './memory/index.js'
+export { createEndpoint } from './endpoint.js'
+export { TransportErrorCode } from './errors.js'
+export { DEFAULT_ALPN } from './defaults.js'

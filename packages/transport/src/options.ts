@@ -34,7 +34,11 @@ export interface EndpointOptions {
   tls?: TlsOptions
   /** Accept incoming connections (needs `tls.cert`/`tls.key`). Default true when a certificate is given. */
   accept?: boolean
-  /** Most concurrent connections accepted; extra handshakes are refused. Default 10,000. */
+  /**
+   * Most concurrent connections accepted. Extra clients are closed with CONNECTION_REFUSED (`ERR_CONNECTION_REFUSED`)
+   * as soon as they can read it: right after their handshake, so their `connect` may resolve just before `closed`
+   * reports the refusal. Default 10,000.
+   */
   maxConnections?: number
   /** Most concurrent connections accepted from one IP. Default 1,000. */
   maxConnectionsPerIp?: number

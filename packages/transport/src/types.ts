@@ -81,7 +81,7 @@ export interface ConnectionStats {
   bytesSent: number
   bytesReceived: number
   bytesLost: number
-  /** Smoothed RTT in milliseconds. */
+  /** Smoothed RTT in milliseconds (the quiche engine reports whole milliseconds). */
   rttMs: number
   /** Congestion window in bytes. */
   cwnd: number

@@ -1,0 +1,42 @@
+/**
+ * The msgpackr instances the codecs share. Internal: the rest of the code base sees envelopes and bytes only.
+ */
+import { Packr, Unpackr } from 'msgpackr'
+
+// `copyBuffers`: decoded binary fields get their own memory instead of aliasing the chunk they arrived in, which
+// the transport may reuse and which would otherwise stay alive as long as any small field of it does.
+// `structuredClone: false`: peers never need msgpackr's object-graph references, so refuse them outright.
+const decodeOptions = { copyBuffers: true, structuredClone: false } as const
+
+/** Encoder of self-contained payloads: plain msgpack maps, no state carried from one payload to the next. */
+export const plainPackr = new Packr({ useRecords: false })
+
+/** Decoder of self-contained payloads. Record definitions a payload carries are forgotten after it. */
+export const plainUnpackr = new Unpackr({ useRecords: false, ...decodeOptions })
+
+/**
+ * A fresh encoder that defines each object shape ("structure") inline the first time it sends it and refers to it
+ * by a one-byte id afterwards. Its output is decodable only by one decoder reading every payload in order.
+ */
+export function newStructuresPackr(): Packr {
+  return new Packr({ sequential: true })
+}
+
+/** The decoder matching {@link newStructuresPackr}; it remembers the structures it has read. */
+export function newStructuresUnpackr(): Unpackr {
+  // msgpackr stores the learned structures on the options object, so every decoder needs its own.
+  return new Unpackr({ sequential: true, ...decodeOptions })
+}
+
+/**
+ * A plain `Uint8Array` view of `bytes` (no copy). msgpackr copies binary fields with the source's own constructor,
+ * so a Node `Buffer` source would yield `Buffer`s.
+ */
+export function ownView(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/** `bytes` itself when it already is a plain `Uint8Array` (the common case, one allocation less), else a view. */
+export function asPlainBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array ? bytes : ownView(bytes)
+}

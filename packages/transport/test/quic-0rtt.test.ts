@@ -1,0 +1,73 @@
+import { readAll, startQuicTestbed } from '@qms/test-utils'
+import type { QuicConnection } from '@quic-multistream/transport'
+import { afterEach, describe, expect, it } from 'vitest'
+
+/** Server side: answers each stream with `early` or `late`, depending on whether its data came in 0-RTT. */
+function replyWithPhase(conn: QuicConnection): void {
+  void (async () => {
+    for await (const s of conn.incomingStreams) {
+      const early = conn.earlyData
+      await readAll(s)
+      await s.end(Buffer.from(early ? 'early' : 'late'))
+    }
+  })()
+}
+
+describe('0-RTT resumption', () => {
+  let close: (() => Promise<void>) | undefined
+  afterEach(async () => close?.())
+
+  it('a client reconnecting to a server it has seen sends stream data in 0-RTT', async () => {
+    const bed = await startQuicTestbed()
+    close = bed.close
+    const first = await bed.pair()
+    expect(first.client.resumed).toBe(false)
+    expect(first.client.earlyData).toBe(false)
+    // Let the session ticket arrive, then leave.
+    await new Promise((r) => setTimeout(r, 50))
+    await first.client.close()
+
+    const client = await bed.client.connect(bed.server.address)
+    // Usable before the handshake completes: the stream is written in 0-RTT.
+    const s = await client.openBidi()
+    await s.end(Buffer.from('hello early'))
+    const server = await bed.accept()
+    replyWithPhase(server)
+    expect((await readAll(s)).toString()).toBe('early')
+    expect(server.earlyData).toBe(true)
+    expect(client.earlyData).toBe(true)
+    expect(client.resumed).toBe(true)
+    expect(server.resumed).toBe(true)
+  })
+
+  it('a server with earlyData disabled makes the client wait for the handshake, and data still arrives', async () => {
+    const bed = await startQuicTestbed({ server: { earlyData: false } })
+    close = bed.close
+    const first = await bed.pair()
+    await new Promise((r) => setTimeout(r, 50))
+    await first.client.close()
+
+    const client = await bed.client.connect(bed.server.address)
+    const server = await bed.accept()
+    replyWithPhase(server)
+    const s = await client.openBidi()
+    await s.end(Buffer.from('hello'))
+    expect((await readAll(s)).toString()).toBe('late')
+    expect(server.earlyData).toBe(false)
+  })
+
+  it('a client with earlyData disabled never sends 0-RTT', async () => {
+    const bed = await startQuicTestbed({ client: { earlyData: false } })
+    close = bed.close
+    const first = await bed.pair()
+    await new Promise((r) => setTimeout(r, 50))
+    await first.client.close()
+    const client = await bed.client.connect(bed.server.address)
+    const server = await bed.accept()
+    replyWithPhase(server)
+    const s = await client.openBidi()
+    await s.end(Buffer.from('x'))
+    expect((await readAll(s)).toString()).toBe('late')
+    expect(client.earlyData).toBe(false)
+  })
+})
