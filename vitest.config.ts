@@ -13,6 +13,7 @@ alias['@qms/test-utils'] = root('test-utils/index.ts')
 
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/vitest-summary.ts'],
     projects: [
       ...packages.map((name) => ({
         resolve: { alias },

@@ -171,7 +171,7 @@ export function transportConformance(
       const replies = streams.map((s) => readAll(s))
       await Promise.all(streams.map((s, i) => s.end(Buffer.from(String(i)))))
       const got = await Promise.all(replies)
-      got.forEach((b, i) => expect(b.toString()).toBe(`stream-${i}:${i}`))
+      for (const [i, b] of got.entries()) expect(b.toString()).toBe(`stream-${i}:${i}`)
     })
 
     it(`runs ${lifetime} streams over one connection's lifetime`, async () => {

@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto'
-import { Priority, QmsError, createLogger, priorityToUrgency } from '@quic-multistream/protocol'
+import { createLogger, Priority, priorityToUrgency, QmsError } from '@quic-multistream/protocol'
 import { AsyncQueue } from './async-queue.js'
 import type { EngineConnection, EngineRecvInfo } from './engine.js'
-import { LocalCloseCode, TransportErrorCode, codeForQuicError } from './errors.js'
+import { codeForQuicError, LocalCloseCode, TransportErrorCode } from './errors.js'
 import { QuicStreamImpl, READ_HIGH_WATER, type StreamHost } from './stream.js'
-import type {
-  CloseInfo,
-  ConnectionStats,
-  QuicConnection,
-  QuicStream,
-  SocketAddress,
-  StreamOptions,
-} from './types.js'
+import type { CloseInfo, ConnectionStats, QuicConnection, QuicStream, SocketAddress, StreamOptions } from './types.js'
 
 const log = createLogger('qms:transport:conn')
 const textDecoder = new TextDecoder()

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto'
 import * as dgram from 'node:dgram'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import { QmsError, createLogger } from '@quic-multistream/protocol'
+import { createLogger, QmsError } from '@quic-multistream/protocol'
 import { AsyncQueue } from './async-queue.js'
 import { type ConnectionHost, type PostHandshakeChecks, QuicConnectionImpl } from './connection.js'
-import { type ResolvedEndpointOptions, isLoopback, resolveOptions, udpPayloadFor } from './defaults.js'
+import { isLoopback, type ResolvedEndpointOptions, resolveOptions, udpPayloadFor } from './defaults.js'
 import type { Engine, EngineAddress, EngineConfig, EngineHeader } from './engine.js'
 import { PacketType } from './engine.js'
 import { quicheEngine } from './engine-quiche.js'
@@ -365,8 +365,7 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     }
 
     const ipCount = this.perIp.get(remote.host) ?? 0
-    const refuse =
-      this.acceptedActive >= this.options.maxConnections || ipCount >= this.options.maxConnectionsPerIp
+    const refuse = this.acceptedActive >= this.options.maxConnections || ipCount >= this.options.maxConnectionsPerIp
     const config = this.serverConfig(isLoopback(remote.host))
     let engineConn: ReturnType<Engine['accept']>
     try {

@@ -68,7 +68,13 @@ export const quicheEngine: Engine = {
   connect(serverName: string, scid: Uint8Array, local: EngineAddress, remote: EngineAddress, config: EngineConfig) {
     return quiche.Connection.connect(serverName, scid, local, remote, native(config)) as unknown as EngineConnection
   },
-  accept(scid: Uint8Array, odcid: Uint8Array | null, local: EngineAddress, remote: EngineAddress, config: EngineConfig) {
+  accept(
+    scid: Uint8Array,
+    odcid: Uint8Array | null,
+    local: EngineAddress,
+    remote: EngineAddress,
+    config: EngineConfig,
+  ) {
     return quiche.Connection.accept(scid, odcid, local, remote, native(config)) as unknown as EngineConnection
   },
   parseHeader(packet: Uint8Array, dcidLen: number): EngineHeader | null {

@@ -50,18 +50,18 @@ export interface EngineConnection {
   streamRecv(streamId: number, out: Uint8Array): [number, boolean] | null
   streamSend(streamId: number, data: Uint8Array, fin: boolean): number | null
   streamPriority(streamId: number, urgency: number, incremental: boolean): void
-  streamShutdown(streamId: number, direction: 0 | 1, code: number): void | null
+  streamShutdown(streamId: number, direction: 0 | 1, code: number): unknown
   streamFinished(streamId: number): boolean
   peerStreamsLeftBidi(): number
   peerStreamsLeftUni(): number
   readable(): Iterable<number>
   writable(): Iterable<number>
   dgramRecv(out: Uint8Array): number | null
-  dgramSend(data: Uint8Array): void | null
+  dgramSend(data: Uint8Array): unknown
   dgramMaxWritableLen(): number | null
   timeout(): number | null
   onTimeout(): void
-  close(app: boolean, code: number, reason: Uint8Array): void | null
+  close(app: boolean, code: number, reason: Uint8Array): unknown
   applicationProto(): Uint8Array
   peerCertChain(): Uint8Array[] | null
   session(): Uint8Array | null

@@ -2,7 +2,21 @@
  * `@quic-multistream/transport`: a QUIC endpoint for Node (streams, datagrams, priorities, 0-RTT, TLS).
  * @packageDocumentation
  */
-export { QmsError, isQmsError } from '@quic-multistream/protocol'
+export { isQmsError, QmsError } from '@quic-multistream/protocol'
+export { DEFAULT_ALPN } from './defaults.js'
+export { createEndpoint } from './endpoint.js'
+export { TransportErrorCode } from './errors.js'
+export { createMemoryEndpoint, MemoryNetwork } from './memory/index.js'
+export type {
+  CongestionControl,
+  ConnectOptions,
+  EndpointOptions,
+  EndpointStats,
+  QuicEndpoint,
+  TlsOptions,
+} from './options.js'
+export { RetryTokens } from './retry-token.js'
+export * from './tls/certificate.js'
 export type {
   CloseInfo,
   ConnectionStats,
@@ -12,17 +26,3 @@ export type {
   StreamOptions,
   StreamStats,
 } from './types.js'
-export type {
-  CongestionControl,
-  ConnectOptions,
-  EndpointOptions,
-  EndpointStats,
-  QuicEndpoint,
-  TlsOptions,
-} from './options.js'
-export * from './tls/certificate.js'
-export { RetryTokens } from './retry-token.js'
-export { createMemoryEndpoint, MemoryNetwork } from './memory/index.js'
-export { createEndpoint } from './endpoint.js'
-export { TransportErrorCode } from './errors.js'
-export { DEFAULT_ALPN } from './defaults.js'

@@ -1,5 +1,11 @@
-import { isQmsError, type QuicConnection, type QuicEndpoint, type QuicStream } from '@quic-multistream/transport'
-import { createMemoryEndpoint, MemoryNetwork } from '@quic-multistream/transport'
+import {
+  createMemoryEndpoint,
+  isQmsError,
+  MemoryNetwork,
+  type QuicConnection,
+  type QuicEndpoint,
+  type QuicStream,
+} from '@quic-multistream/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const enc = new TextEncoder()

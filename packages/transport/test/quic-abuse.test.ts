@@ -68,7 +68,10 @@ function mutate(p: Buffer, i: number): Buffer {
     case 1: // truncate
       return m.subarray(0, i % m.length)
     case 2: // flip several bytes
-      for (let k = 0; k < 8; k++) m[(i * 31 + k * 97) % m.length] ^= 0x5a
+      for (let k = 0; k < 8; k++) {
+        const j = (i * 31 + k * 97) % m.length
+        m[j] = (m[j] as number) ^ 0x5a
+      }
       return m
     default: // extend with garbage
       return Buffer.concat([m, randomBytes(1 + (i % 64))])
@@ -92,7 +95,8 @@ describe('bad input on the wire', () => {
         const target = bed.server.stats().packetsReceived + batch.length
         await sendAll(attacker, batch, port)
         // Pace the flood so the kernel's receive buffer (not the endpoint) is never what drops it.
-        for (let w = 0; w < 50 && bed.server.stats().packetsReceived < target; w++) await new Promise((r) => setTimeout(r, 2))
+        for (let w = 0; w < 50 && bed.server.stats().packetsReceived < target; w++)
+          await new Promise((r) => setTimeout(r, 2))
         if (round % 10 === 0) expect(await echoWorks(client, `round ${round}`)).toBe(true)
       }
       expect(await echoWorks(client, 'after the flood')).toBe(true)
@@ -128,8 +132,12 @@ describe('bad input on the wire', () => {
     const seenToClient = relay.toClient.slice()
     const badBefore = server.stats().badPacketsDropped + client.stats().badPacketsDropped
     for (let round = 0; round < 10; round++) {
-      await relay.injectToServer(Array.from({ length: 250 }, (_, i) => mutate(seenToServer[i % seenToServer.length]!, round * 250 + i)))
-      await relay.injectToClient(Array.from({ length: 250 }, (_, i) => mutate(seenToClient[i % seenToClient.length]!, round * 250 + i)))
+      await relay.injectToServer(
+        Array.from({ length: 250 }, (_, i) => mutate(seenToServer[i % seenToServer.length]!, round * 250 + i)),
+      )
+      await relay.injectToClient(
+        Array.from({ length: 250 }, (_, i) => mutate(seenToClient[i % seenToClient.length]!, round * 250 + i)),
+      )
       expect(await echoWorks(conn, `round ${round}`)).toBe(true)
     }
     await new Promise((r) => setTimeout(r, 100))

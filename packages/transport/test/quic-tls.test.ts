@@ -13,9 +13,9 @@ import {
 } from '@qms/test-utils'
 import {
   createEndpoint,
+  type EndpointOptions,
   generateDevCa,
   loadTlsFiles,
-  type EndpointOptions,
   type QuicEndpoint,
 } from '@quic-multistream/transport'
 import { afterEach, describe, expect, it } from 'vitest'

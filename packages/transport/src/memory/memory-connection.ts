@@ -1,8 +1,7 @@
 import { QmsError } from '@quic-multistream/protocol'
-import { TransportErrorCode } from '../errors.js'
-import type { StreamOptions } from '../types.js'
-import type { CloseInfo, ConnectionStats, QuicConnection, QuicStream, SocketAddress } from '../types.js'
 import { AsyncQueue } from '../async-queue.js'
+import { TransportErrorCode } from '../errors.js'
+import type { CloseInfo, ConnectionStats, QuicConnection, QuicStream, SocketAddress, StreamOptions } from '../types.js'
 import { MemoryStream, type StreamOwner } from './memory-stream.js'
 
 /** Limits one side advertises to its peer, as QUIC transport parameters do. */
@@ -257,7 +256,9 @@ export class MemoryConnection implements QuicConnection, StreamOwner {
 
   #assertOpen(): void {
     if (this.#closeInfo) {
-      throw new QmsError(TransportErrorCode.CONNECTION_CLOSED, 'connection is closed', { details: { code: this.#closeInfo.code } })
+      throw new QmsError(TransportErrorCode.CONNECTION_CLOSED, 'connection is closed', {
+        details: { code: this.#closeInfo.code },
+      })
     }
   }
 }

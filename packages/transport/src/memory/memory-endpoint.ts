@@ -1,8 +1,8 @@
 import { QmsError } from '@quic-multistream/protocol'
+import { AsyncQueue } from '../async-queue.js'
 import { TransportErrorCode } from '../errors.js'
 import type { ConnectOptions, EndpointOptions, EndpointStats, QuicEndpoint } from '../options.js'
 import type { QuicConnection, SocketAddress } from '../types.js'
-import { AsyncQueue } from '../async-queue.js'
 import { MemoryConnection, type MemoryLimits } from './memory-connection.js'
 import { type MemoryDialer, type MemoryHost, MemoryNetwork } from './memory-network.js'
 
@@ -77,7 +77,10 @@ class MemoryEndpoint implements QuicEndpoint, MemoryHost {
       const timeoutMs = options.timeoutMs ?? this.#connectTimeoutMs
       await sleep(timeoutMs, signal)
       if (signal?.aborted) throw new QmsError(TransportErrorCode.ABORTED, 'connect aborted', { cause: signal.reason })
-      throw new QmsError(TransportErrorCode.CONNECT_TIMEOUT, `no answer from ${target.host}:${target.port} in ${timeoutMs} ms`)
+      throw new QmsError(
+        TransportErrorCode.CONNECT_TIMEOUT,
+        `no answer from ${target.host}:${target.port} in ${timeoutMs} ms`,
+      )
     }
     const server = this.#network.lookup(target)
     if (!server) {
@@ -94,7 +97,10 @@ class MemoryEndpoint implements QuicEndpoint, MemoryHost {
 
   acceptFrom(client: MemoryDialer, alpn: readonly string[]): MemoryConnection {
     if (this.#closed || !this.#accept) {
-      throw new QmsError(TransportErrorCode.CONNECTION_REFUSED, `${this.address.host}:${this.address.port} does not accept`)
+      throw new QmsError(
+        TransportErrorCode.CONNECTION_REFUSED,
+        `${this.address.host}:${this.address.port} does not accept`,
+      )
     }
     if (this.connections.size >= this.#maxConnections) {
       this.#stats.connectionsRejected++

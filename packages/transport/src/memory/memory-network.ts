@@ -78,7 +78,10 @@ export class MemoryNetwork {
       throw new QmsError(TransportErrorCode.INVALID_ARGUMENT, 'sever() takes a connection made by a memory endpoint')
     }
     // What a dead path looks like to QUIC: nothing arrives until the idle timer fires.
-    const error = new QmsError(TransportErrorCode.IDLE_TIMEOUT, 'connection idle timeout (severed by the memory network)')
+    const error = new QmsError(
+      TransportErrorCode.IDLE_TIMEOUT,
+      'connection idle timeout (severed by the memory network)',
+    )
     const info = { code: 0, reason: 'idle timeout', remote: false, app: false, error }
     connection.terminate(info)
     connection.peer.terminate(info)

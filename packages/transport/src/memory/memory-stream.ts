@@ -124,7 +124,9 @@ export class MemoryStream implements QuicStream {
   reset(code = 0): void {
     if (this.#sendDone) return
     this.#sendDone = true
-    this.#failSend(new QmsError(TransportErrorCode.STREAM_RESET, `stream ${this.id} was reset locally`, { details: { code } }))
+    this.#failSend(
+      new QmsError(TransportErrorCode.STREAM_RESET, `stream ${this.id} was reset locally`, { details: { code } }),
+    )
     this.#peer!.#receiveReset(code)
     this.#maybeFinished()
   }
@@ -245,7 +247,9 @@ export class MemoryStream implements QuicStream {
   #receiveReset(code: number): void {
     if (this.#recvDone) return
     this.#abortReceive(
-      new QmsError(TransportErrorCode.STREAM_RESET, `stream ${this.id} was reset by the peer`, { details: { code, local: false } }),
+      new QmsError(TransportErrorCode.STREAM_RESET, `stream ${this.id} was reset by the peer`, {
+        details: { code, local: false },
+      }),
     )
     this.#maybeFinished()
   }
@@ -254,7 +258,9 @@ export class MemoryStream implements QuicStream {
     if (this.#sendDone) return
     this.#sendDone = true
     this.#failSend(
-      new QmsError(TransportErrorCode.STREAM_STOPPED, `the peer asked stream ${this.id} to stop sending`, { details: { code } }),
+      new QmsError(TransportErrorCode.STREAM_STOPPED, `the peer asked stream ${this.id} to stop sending`, {
+        details: { code },
+      }),
     )
     this.#maybeFinished()
   }
