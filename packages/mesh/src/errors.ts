@@ -1,0 +1,38 @@
+/** Error codes raised by the mesh (registry, connection pool, lanes). */
+export const MeshErrorCode = {
+  /** No registry knows the agent id. */
+  UNKNOWN_PEER: 'ERR_UNKNOWN_PEER',
+  /** The peer is known but could not be reached (dials failed, or the connection died mid-call). */
+  PEER_UNREACHABLE: 'ERR_PEER_UNREACHABLE',
+  /** A lane's send queue is full and the caller asked to fail fast. */
+  QUEUE_FULL: 'ERR_QUEUE_FULL',
+  /** The peer's token was wrong or missing, or it claimed another id than expected. */
+  AUTH: 'ERR_AUTH',
+  /** The hello exchange broke off or timed out. */
+  HANDSHAKE: 'ERR_HANDSHAKE',
+  /** The caller's AbortSignal fired. */
+  ABORTED: 'ERR_ABORTED',
+  /** The pool or registry was closed. */
+  CLOSED: 'ERR_CLOSED',
+  /** The registry refused or could not complete an operation. */
+  REGISTRY: 'ERR_REGISTRY',
+} as const
+
+/**
+ * Application close codes the mesh puts on QUIC CONNECTION_CLOSE, so the far side (and packet captures) can tell why
+ * a connection ended.
+ */
+export const CloseCode = {
+  /** Orderly close (shutdown or eviction). */
+  NORMAL: 0,
+  /** The peer failed authentication. */
+  AUTH: 0x4101,
+  /** The peer broke the mesh protocol (no hello, malformed handshake). */
+  PROTOCOL: 0x4102,
+  /** Closed because it was idle. */
+  IDLE: 0x4103,
+  /** The pool was full and this was the least recently used connection. */
+  EVICTED: 0x4104,
+  /** A simultaneous dial left two connections; this is the one not kept. */
+  DUPLICATE: 0x4105,
+} as const
