@@ -59,6 +59,8 @@ export interface Envelope {
   to: string
   /** Pub/sub topic of `publish`, `subscribe` and `unsubscribe`. */
   topic?: string
+  /** Queue group a `publish` was routed to (one member of the group receives it). */
+  queue?: string
   /** Correlation id: the id of the request this `reply`, `error`, `ack` or `cancel` refers to. */
   corr?: string
   /** 0 (background) to 255 (critical); see {@link Priority}. */
@@ -95,6 +97,7 @@ export function createEnvelope(fields: EnvelopeInit): Envelope {
     body: fields.body,
   }
   if (fields.topic !== undefined) env.topic = fields.topic
+  if (fields.queue !== undefined) env.queue = fields.queue
   if (fields.corr !== undefined) env.corr = fields.corr
   if (fields.deadline !== undefined) env.deadline = fields.deadline
   if (fields.error !== undefined) env.error = { code: fields.error.code, message: fields.error.message }
@@ -133,6 +136,7 @@ export function validateEnvelope(x: unknown): Envelope {
   if (typeof e.from !== 'string') throw invalid('from', 'must be a string')
   if (typeof e.to !== 'string') throw invalid('to', 'must be a string')
   if (e.topic !== undefined && typeof e.topic !== 'string') throw invalid('topic', 'must be a string when present')
+  if (e.queue !== undefined && typeof e.queue !== 'string') throw invalid('queue', 'must be a string when present')
   if (e.corr !== undefined && typeof e.corr !== 'string') throw invalid('corr', 'must be a string when present')
   // `(p & 255) === p` rejects non-numbers, NaN, fractions and anything outside 0-255 in one comparison.
   const p = e.priority

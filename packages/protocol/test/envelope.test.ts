@@ -139,6 +139,7 @@ describe('validateEnvelope', () => {
     ['from', { from: undefined }],
     ['to', { to: 1 }],
     ['topic', { topic: 5 }],
+    ['queue', { queue: 3 }],
     ['corr', { corr: {} }],
     ['priority', { priority: 256 }],
     ['priority', { priority: -1 }],
