@@ -30,3 +30,4 @@ export {
   readAll,
   transportConformance,
 } from './transport-conformance.js'
+export { type TypeCheckDiagnostic, type TypeCheckOptions, testCompilerOptions, typeCheck } from './typecheck.js'

@@ -61,6 +61,7 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   private openWaiters: OpenWaiter[] = []
 
   private ready = false
+  private verified = false
   private readyResolvers: { resolve: () => void; reject: (e: unknown) => void } | null = null
   private haveTicket = false
   private sawEarlyData = false
@@ -198,14 +199,16 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
         details: { size: data.length, max },
       })
     }
+    // A full send queue drops the datagram (the engine answers null or throws): unreliable by contract, but counted.
+    let queued: boolean
     try {
-      this.engine.dgramSend(data)
-      this.counters.datagramsSent++
+      queued = this.engine.dgramSend(data) !== null
     } catch (e) {
-      // A full send queue drops the datagram: they are unreliable by contract, but we count it.
-      this.counters.datagramsDropped++
+      queued = false
       if (log.enabled) log(`${this.id} datagram dropped: ${(e as Error).message}`)
     }
+    if (queued) this.counters.datagramsSent++
+    else this.counters.datagramsDropped++
     this.host.markDirty(this)
   }
 
@@ -298,6 +301,7 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
       this.closeWithError(TransportErrorCode.LIMIT_CONNECTIONS, LocalCloseCode.CONNECTION_REFUSED, 'connection limit')
     }
     if (!this.ready && (engine.isEstablished() || engine.isInEarlyData())) this.becomeReady()
+    else if (this.ready && !this.verified && !this.closeInfo && engine.isEstablished()) this.verifyPeer()
     if (this.ready && !this.closeInfo) {
       this.processReadable()
       this.processDatagrams()
@@ -312,19 +316,25 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
 
   private becomeReady(): void {
     const engine = this.engine
-    if (engine.isEstablished()) {
-      const failure = this.postHandshakeFailure()
-      if (failure) {
-        this.closeWithError(failure.code, failure.quicCode, failure.message)
-        return
-      }
-    }
+    if (engine.isEstablished() && !this.verifyPeer()) return
     this.ready = true
     if (engine.isInEarlyData() && !engine.isEstablished()) this.sawEarlyData = this.role === 'client'
     if (this.role === 'server') this.host.onServerReady(this)
     const r = this.readyResolvers
     this.readyResolvers = null
     r?.resolve()
+  }
+
+  /**
+   * Runs our own checks once the handshake is complete; closes the connection and returns false when they fail.
+   * A 0-RTT connection becomes usable before that, so this runs again when its handshake completes.
+   */
+  private verifyPeer(): boolean {
+    this.verified = true
+    const failure = this.postHandshakeFailure()
+    if (!failure) return true
+    this.closeWithError(failure.code, failure.quicCode, failure.message)
+    return false
   }
 
   /** Pin and client-certificate checks the engine cannot do for us. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import * as dgram from 'node:dgram'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
@@ -109,7 +109,13 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
 
   async bind(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(e)
+      const onError = (e: Error) =>
+        reject(
+          new QmsError(TransportErrorCode.BIND_FAILED, `cannot bind UDP ${this.options.host}:${this.options.port}`, {
+            cause: e,
+            details: { host: this.options.host, port: this.options.port, errno: (e as NodeJS.ErrnoException).code },
+          }),
+        )
       this.socket.once('error', onError)
       this.socket.bind(this.options.port, this.options.host, () => {
         this.socket.off('error', onError)
@@ -230,7 +236,8 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     const remote = { host, port: co.port }
     const scid = randomBytes(CID_LEN)
     const engineConn = this.engine.connect(serverName, scid, this.local, remote, config)
-    const ticketKey = `${serverName}|${host}|${co.port}|${alpn.join(',')}`
+    // Tickets are per verification policy too: resuming must never skip checks the new policy would make.
+    const ticketKey = `${serverName}|${host}|${co.port}|${alpn.join(',')}|${policyKey(policy)}`
     const ticket = this.tickets.get(ticketKey)
     if ((co.earlyData ?? this.options.earlyData) && ticket) {
       try {
@@ -523,6 +530,12 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     })()
     return this.closing
   }
+}
+
+function policyKey(p: TlsOptions): string {
+  if (p.insecure) return 'insecure'
+  const ca = p.ca === undefined ? '' : createHash('sha256').update(p.ca).digest('hex')
+  return `${ca}|${[...(p.pinSha256 ?? [])].map(normalizePin).sort().join(',')}`
 }
 
 function pickVerify(tls: TlsOptions): TlsOptions {

@@ -57,7 +57,8 @@ export interface EngineConnection {
   readable(): Iterable<number>
   writable(): Iterable<number>
   dgramRecv(out: Uint8Array): number | null
-  dgramSend(data: Uint8Array): unknown
+  /** Queues a datagram; null when the send queue is full (the datagram is dropped). */
+  dgramSend(data: Uint8Array): undefined | null
   dgramMaxWritableLen(): number | null
   timeout(): number | null
   onTimeout(): void

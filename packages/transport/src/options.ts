@@ -52,7 +52,7 @@ export interface EndpointOptions {
   keepAliveMs?: number
   /** Accept 0-RTT data from resuming clients / send it when resuming. Default true. */
   earlyData?: boolean
-  /** Validate client addresses with a Retry round trip before accepting. Default false ('always' to force). */
+  /** Validate every client address with a Retry round trip before accepting (costs one round trip). Default false. */
   retry?: boolean
   /** Congestion controller. Default `cubic`. */
   congestionControl?: CongestionControl

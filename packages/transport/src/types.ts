@@ -46,7 +46,7 @@ export interface QuicStream extends AsyncIterable<Uint8Array> {
   end(data?: Uint8Array): Promise<void>
   /** Abort sending with an application error code (RESET_STREAM). Pending writes reject. */
   reset(code?: number): void
-  /** Ask the peer to stop sending (STOP_SENDING). Pending reads end with `ERR_STREAM_RESET`... of our own making. */
+  /** Ask the peer to stop sending (STOP_SENDING). Reading ends (without an error); buffered data is discarded. */
   stopSending(code?: number): void
   /** Change the stream's priority; takes effect for the next bytes QUIC schedules. */
   setPriority(priority: number, incremental?: boolean): void

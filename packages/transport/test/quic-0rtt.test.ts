@@ -71,3 +71,43 @@ describe('0-RTT resumption', () => {
     expect(client.earlyData).toBe(false)
   })
 })
+
+describe('0-RTT and certificate verification', () => {
+  it('a resumed connection is still verified: a pin that does not match fails with ERR_TLS_PIN_MISMATCH', async () => {
+    const bed = await startQuicTestbed()
+    try {
+      const first = await bed.client.connect({ ...bed.server.address, tls: { insecure: true } })
+      await new Promise((r) => setTimeout(r, 50))
+      await first.close()
+      const wrongPin = 'ab'.repeat(32)
+      const outcome = await bed.client.connect({ ...bed.server.address, tls: { pinSha256: [wrongPin] } }).then(
+        (c) => c.closed.then((i) => i.error),
+        (e: unknown) => e,
+      )
+      expect(outcome).toMatchObject({ code: 'ERR_TLS_PIN_MISMATCH' })
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('a resumed connection with the right pin stays open after its handshake completes', async () => {
+    const bed = await startQuicTestbed()
+    try {
+      const first = await bed.pair()
+      await new Promise((r) => setTimeout(r, 50))
+      await first.client.close()
+      const again = await bed.client.connect(bed.server.address)
+      const server = await bed.accept()
+      replyWithPhase(server)
+      const s = await again.openBidi()
+      await s.end(Buffer.from('x'))
+      expect((await readAll(s)).toString()).toBe('early')
+      await new Promise((r) => setTimeout(r, 50))
+      expect(again.resumed).toBe(true)
+      expect(again.isOpen).toBe(true)
+      expect(Buffer.from(again.peerCertificate ?? []).length).toBeGreaterThan(0)
+    } finally {
+      await bed.close()
+    }
+  })
+})

@@ -181,3 +181,27 @@ describe('limits', () => {
     expect(es.packetsReceived).toBeGreaterThan(0)
   })
 })
+
+describe('datagram queue', () => {
+  it('counts datagrams dropped by a full send queue instead of reporting them sent', async () => {
+    const bed = await startQuicTestbed()
+    try {
+      const { client } = await bed.pair()
+      for (let i = 0; i < 5_000; i++) client.sendDatagram(Buffer.alloc(100))
+      const st = client.stats()
+      expect(st.datagramsSent + st.datagramsDropped).toBe(5_000)
+      expect(st.datagramsDropped).toBeGreaterThan(0)
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('reports a port already in use as ERR_BIND_FAILED', async () => {
+    const bed = await startQuicTestbed()
+    try {
+      await expect(createEndpoint({ port: bed.server.address.port })).rejects.toMatchObject({ code: 'ERR_BIND_FAILED' })
+    } finally {
+      await bed.close()
+    }
+  })
+})
