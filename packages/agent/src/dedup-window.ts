@@ -17,6 +17,16 @@ export class DedupWindow<V> {
     return this.#entries.size
   }
 
+  /** How long an id is remembered. */
+  get ttlMs(): number {
+    return this.#ttlMs
+  }
+
+  /** How many ids are remembered at most. */
+  get max(): number {
+    return this.#max
+  }
+
   /** The value stored for `key` while it is inside the window. */
   get(key: string): V | undefined {
     const e = this.#entries.get(key)
@@ -28,10 +38,13 @@ export class DedupWindow<V> {
     return e.value
   }
 
-  /** Records `key`; trims expired and excess entries from the old end. */
-  add(key: string, value: V): void {
+  /**
+   * Records `key`, seen at `at` (default now; earlier for entries restored from a store, which must be added oldest
+   * first so that arrival order stays expiry order); trims expired and excess entries from the old end.
+   */
+  add(key: string, value: V, at: number = Date.now()): void {
     const now = Date.now()
-    this.#entries.set(key, { value, expiresAt: now + this.#ttlMs })
+    this.#entries.set(key, { value, expiresAt: at + this.#ttlMs })
     for (const [k, e] of this.#entries) {
       if (this.#entries.size <= this.#max && e.expiresAt > now) break
       this.#entries.delete(k)

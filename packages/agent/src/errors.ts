@@ -16,6 +16,8 @@ export const AgentErrorCode = {
   STOPPED: 'ERR_STOPPED',
   /** A handler threw something that was not a QmsError. */
   HANDLER: 'ERR_HANDLER',
+  /** The `dedup.store` could not load or record handled critical messages. */
+  DEDUP_STORE: 'ERR_DEDUP_STORE',
 } as const
 
 /**

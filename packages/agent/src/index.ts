@@ -17,6 +17,14 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './call-options.js'
+export {
+  type DedupLimits,
+  type DedupOptions,
+  type DedupRecord,
+  type DedupStore,
+  FileDedupStore,
+  type FileDedupStoreOptions,
+} from './dedup-store.js'
 export { AGENT_ERROR_TYPE, AgentErrorCode, HANDLER_ERROR_TYPE } from './errors.js'
 export type { StreamContext, StreamHandler } from './handler-table.js'
 export {

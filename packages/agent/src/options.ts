@@ -1,6 +1,7 @@
 import type { ConnectionPoolOptions, Registry } from '@quic-multistream/mesh'
 import type { AnyMessageDef } from '@quic-multistream/protocol'
 import type { EndpointOptions, QuicEndpoint, TlsOptions } from '@quic-multistream/transport'
+import type { DedupOptions } from './dedup-store.js'
 import type { RequestDef } from './messages.js'
 
 /**
@@ -50,8 +51,11 @@ export interface AgentOptions {
   requestTimeoutMs?: number
   /** Default time `sendCritical` keeps retrying for an acknowledgement. Default 30,000 ms. */
   criticalTimeoutMs?: number
-  /** Window in which redelivered critical messages are recognised. Defaults: 120,000 ms, 100,000 ids. */
-  dedup?: { ttlMs?: number; max?: number }
+  /**
+   * Window in which redelivered critical messages are recognised (defaults: 120,000 ms, 100,000 ids), and an
+   * optional durable `store` (e.g. a `FileDedupStore`) so that the window survives a crash and restart.
+   */
+  dedup?: DedupOptions
   /**
    * Handlers running at once before this agent stops reading more work from the busiest stream (critical
    * messages are exempt). Default 1,024.
