@@ -39,6 +39,8 @@ type OpenWaiter = {
 }
 
 const DATAGRAM_QUEUE = 4096
+/** Up to this many open streams, readable data is found by probing streams instead of asking for the engine's list. */
+const PROBE_LIMIT = 16
 
 /**
  * One QUIC connection: owns the engine connection, the stream objects and the connection's timer. All engine
@@ -383,6 +385,27 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   }
 
   private processReadable(): void {
+    const engine = this.engine
+    // The engine's readable() list costs ~15 us per call even when empty, more than decrypting a packet; probing a
+    // few candidate streams costs ~0.25 us each. Probe first, and list only when something readable is left over
+    // (a new stream that arrived out of order, a paused reader, many streams).
+    if (!engine.isReadable()) return
+    if (this.streams.size <= PROBE_LIMIT) {
+      for (const s of this.streams.values()) {
+        if (s.canRead && !s.readPaused && !s.isReadDone && engine.streamReadable(s.id)) this.pull(s)
+      }
+      for (const next of [this.nextRemoteBidi, this.nextRemoteUni]) {
+        if (engine.streamReadable(next)) {
+          const s = this.remoteStream(next)
+          if (s) this.pull(s)
+        }
+      }
+      if (!engine.isReadable()) return
+    }
+    this.processReadableList()
+  }
+
+  private processReadableList(): void {
     for (const id of this.engine.readable()) {
       let s = this.streams.get(id)
       if (s === undefined) {

@@ -52,6 +52,9 @@ export interface EngineConnection {
   streamPriority(streamId: number, urgency: number, incremental: boolean): void
   streamShutdown(streamId: number, direction: 0 | 1, code: number): unknown
   streamFinished(streamId: number): boolean
+  streamReadable(streamId: number): boolean
+  /** True when any stream has data (or a FIN) to read; much cheaper than `readable()`. */
+  isReadable(): boolean
   peerStreamsLeftBidi(): number
   peerStreamsLeftUni(): number
   readable(): Iterable<number>
