@@ -70,7 +70,9 @@ const again = await client.connect(server.address)
 const s2 = await again.openBidi()
 await s2.end(Buffer.from('early'))
 const early = (await readAll(s2)).toString()
-console.log(`0-RTT reconnect + first reply: ${ms(t0)} (resumed=${again.resumed}, earlyData=${again.earlyData}, "${early}")`)
+console.log(
+  `0-RTT reconnect + first reply: ${ms(t0)} (resumed=${again.resumed}, earlyData=${again.earlyData}, "${early}")`,
+)
 
 const st = again.stats()
 console.log(`stats: ${st.packetsSent} packets sent, ${st.packetsReceived} received, rtt ${st.rttMs} ms`)

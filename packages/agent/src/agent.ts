@@ -37,10 +37,10 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './call-options.js'
-import { DedupWindow } from './dedup-window.js'
+import { restoreDedupWindow } from './dedup-store.js'
 import { AgentErrorCode } from './errors.js'
 import { HandlerTable, type StreamHandler } from './handler-table.js'
-import { type CriticalRecord, Inbound, type ReplyPath } from './inbound.js'
+import { Inbound, type ReplyPath } from './inbound.js'
 import { LocalSubscriptions } from './local-subscriptions.js'
 import {
   isRequestDef,
@@ -110,7 +110,8 @@ export class Agent {
       selfId: options.id,
       handlers: this.#handlers,
       calls: this.#calls,
-      dedup: new DedupWindow<CriticalRecord>(options.dedup),
+      dedup: restoreDedupWindow(options.dedup),
+      dedupStore: options.dedup?.store,
       counters: this.#counters,
       subscriptions: this.#subscriptions,
       messages: this.#messages,
@@ -158,11 +159,13 @@ export class Agent {
       port,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
     })
-    const agent = new Agent(options, endpoint)
+    let agent: Agent | undefined
     try {
+      agent = new Agent(options, endpoint)
       await agent.#join()
     } catch (e) {
-      await agent.#pool.close()
+      if (agent) await agent.#pool.close()
+      options.dedup?.store?.close()
       await endpoint.close()
       throw e
     }
@@ -569,9 +572,10 @@ export class Agent {
     for (const call of [...this.#calls.values()]) this.#calls.fail(call.env.id, stopped)
     await Promise.race([this.#pool.drain(), sleep(Math.max(0, drainUntil - Date.now()))])
     this.#directory.stop()
-    await this.#pool.close()
+    await this.#pool.close({ graceMs: Math.max(0, drainUntil - Date.now()) })
     await this.#registry.close()
     await this.#endpoint.close()
+    this.#o.dedup?.store?.close()
   }
 
   async #join(): Promise<void> {

@@ -12,6 +12,7 @@ import {
 } from '@quic-multistream/protocol'
 import type { AgentCounters } from './agent-stats.js'
 import { AgentStream } from './agent-stream.js'
+import type { DedupStore } from './dedup-store.js'
 import type { DedupWindow } from './dedup-window.js'
 import { AgentErrorCode } from './errors.js'
 import type { HandlerTable } from './handler-table.js'
@@ -86,6 +87,8 @@ export interface InboundContext {
   handlers: HandlerTable
   calls: PendingCalls
   dedup: DedupWindow<CriticalRecord>
+  /** Where handled critical messages are also recorded, before their answer leaves. */
+  dedupStore: DedupStore | undefined
   counters: AgentCounters
   subscriptions: LocalSubscriptions
   messages: MessageRegistry
@@ -352,7 +355,10 @@ export class Inbound {
     }
     this.#run(async () => {
       try {
-        await entry.fn(body, this.#context(env))
+        // A synchronous handler is settled without a microtask hop: nothing else runs between its side effects and
+        // the dedup record `done` writes, so a crash cannot leave a batch of handled but unrecorded messages.
+        const pending = entry.fn(body, this.#context(env))
+        if (pending !== undefined) await pending
         done?.(
           createEnvelope({
             kind: 'ack',
@@ -390,10 +396,25 @@ export class Inbound {
     c.dedup.add(key, record)
     c.counters.critical.handled++
     this.#oneWay(env, path, link, (answer) => {
+      this.#persist(env, answer)
       record.answer = answer
       for (const p of record.paths) void this.#reply(p, answer)
       record.paths.clear()
     })
+  }
+
+  /** Records a handled critical message durably before its answer can leave (see `DedupStore`). */
+  #persist(env: Envelope, answer: Envelope): void {
+    const store = this.#c.dedupStore
+    if (!store) return
+    try {
+      store.save({ from: env.from, id: env.id, at: Date.now(), answer })
+    } catch (e) {
+      // The handler has run and withholding the ack would not undo it; the in-memory window still recognises
+      // redeliveries, only not across a restart.
+      this.#c.counters.error(AgentErrorCode.DEDUP_STORE)
+      log('could not record critical %s from %s: %s', env.id, env.from, e instanceof Error ? e.message : String(e))
+    }
   }
 
   #publish(env: PublishEnvelope, path: ReplyPath, link: PeerLink | undefined): void {

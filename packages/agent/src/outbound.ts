@@ -59,7 +59,13 @@ export class Outbound {
       return
     }
     const link = await this.#c.pool.get(peer, options.signal === undefined ? {} : { signal: options.signal })
-    if (call) call.link = link
+    if (call) {
+      call.link = link
+      // A quiet link is closed by the pool's idle sweep unless a call holds it; a slow handler must not lose its reply.
+      link.retain()
+      const release = () => link.release()
+      void call.promise.then(release, release)
+    }
     this.#watch(link)
     try {
       await link.send(env, lane, {

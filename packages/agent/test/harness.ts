@@ -1,8 +1,8 @@
+import { type ImpairmentProxyStats, serverCert } from '@qms/test-utils'
 import { Agent, type AgentOptions, defineRequest } from '@quic-multistream/agent'
 import { type Registry, StaticRegistry } from '@quic-multistream/mesh'
 import { defineMessage } from '@quic-multistream/protocol'
 import type { EndpointOptions, QuicEndpoint, TlsOptions } from '@quic-multistream/transport'
-import { type ImpairmentProxyStats, serverCert } from '@qms/test-utils'
 import { z } from 'zod'
 import { createFabric, type PathImpairment, type TransportKind } from './fabric.js'
 
@@ -54,7 +54,7 @@ const defaults: Record<TransportKind, Pick<AgentOptions, 'pool' | 'endpoint'>> =
   memory: { pool: { dialTimeoutMs: 50, backoff: { baseMs: 1, maxMs: 10 } } },
   quic: {
     pool: { dialTimeoutMs: 1_000, backoff: { baseMs: 5, maxMs: 50 } },
-    endpoint: { idleTimeoutMs: 1_500, keepAliveMs: 250 },
+    endpoint: { idleTimeoutMs: 2_000, keepAliveMs: 250 },
   },
 }
 

@@ -1,8 +1,9 @@
-import { StaticRegistry } from '@quic-multistream/mesh'
+import { freeUdpPort, type ImpairmentProxy, startImpairmentProxy } from '@qms/test-utils'
+import { formatAddress, StaticRegistry } from '@quic-multistream/mesh'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Cluster, createCluster, Event, gate, Result, RunTask } from './harness.js'
+import { type Cluster, createCluster, Event, gate, Result, RunTask, transports } from './harness.js'
 
-describe('agent lifecycle', () => {
+describe.each(transports)('agent lifecycle over %s', (kind) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
@@ -10,7 +11,7 @@ describe('agent lifecycle', () => {
 
   it('publishes its address, capabilities and subscriptions in the registry', async () => {
     const registry = new StaticRegistry()
-    cluster = createCluster(registry)
+    cluster = createCluster(kind, { registry })
     const a = await cluster.agent('a', { meta: { role: 'planner' } })
     a.handle(RunTask, (t) => Result.of({ id: t.id, doubled: 0 }))
     a.on(Event, () => {})
@@ -25,7 +26,7 @@ describe('agent lifecycle', () => {
   })
 
   it('stop lets in-flight requests finish, then leaves the registry and refuses new calls', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     const started = gate()
@@ -47,7 +48,31 @@ describe('agent lifecycle', () => {
   })
 
   it('refuses an invalid agent id', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     await expect(cluster.agent('no spaces')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+  })
+})
+
+describe('agent behind a relay over quic', () => {
+  let cluster: Cluster
+  let relay: ImpairmentProxy | undefined
+  afterEach(async () => {
+    await cluster.close()
+    await relay?.close()
+  })
+
+  it('registers the advertised address instead of the bound one, and peers reach it there', async () => {
+    cluster = createCluster('quic')
+    // Like a NAT or a UDP relay: the agent listens on one address and is reachable at another.
+    const port = await freeUdpPort()
+    relay = await startImpairmentProxy({ target: { host: '127.0.0.1', port }, seed: 1 })
+    const advertised = formatAddress(relay.address)
+    const b = await cluster.agent('b', { listen: `127.0.0.1:${port}`, advertise: advertised })
+    b.handle(RunTask, (t) => Result.of({ id: t.id, doubled: t.n * 2 }))
+    expect(b.address).toBe(advertised)
+    expect((await cluster.registry.lookup('b'))?.addresses).toEqual([advertised])
+    const a = await cluster.agent('a')
+    expect(await a.request('b', RunTask, { id: 'r', n: 4 })).toEqual({ id: 'r', doubled: 8 })
+    expect(relay.stats().toServer.forwarded).toBeGreaterThan(0)
   })
 })

@@ -1,16 +1,16 @@
 import type { PublishContext, ReceivedMessage } from '@quic-multistream/agent'
 import { RegistryServer, RemoteRegistry } from '@quic-multistream/mesh'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Cluster, createCluster, Done, Event, until } from './harness.js'
+import { type Cluster, createCluster, Done, Event, transports, until } from './harness.js'
 
-describe('publish/subscribe', () => {
+describe.each(transports)('publish/subscribe over %s', (kind) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   it('fans out to every agent whose pattern matches, and to nobody else', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const pub = await cluster.agent('pub')
     const got: Record<string, string[]> = { star: [], tail: [], exact: [], other: [] }
     const record = (name: string) => (m: ReceivedMessage, ctx: PublishContext) => {
@@ -39,7 +39,7 @@ describe('publish/subscribe', () => {
   })
 
   it('delivers each message to exactly one member of a queue group, spreading the load', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const pub = await cluster.agent('pub')
     const counts = new Map<string, number>()
     const seen = new Set<string>()
@@ -63,7 +63,7 @@ describe('publish/subscribe', () => {
   })
 
   it('delivers to an agent’s own subscriptions and stops after unsubscribe', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const got: number[] = []
     const sub = a.subscribe('events', Event, ({ seq }) => {
@@ -79,7 +79,7 @@ describe('publish/subscribe', () => {
 
   it('propagates subscriptions through the embedded registry to agents in other places', async () => {
     const server = new RegistryServer()
-    cluster = createCluster(server)
+    cluster = createCluster(kind, { registry: server })
     const hub = await cluster.agent('hub')
     const remote = (id: string) =>
       cluster.agent(id, { registry: new RemoteRegistry({ address: hub.address, id: 'hub' }) })

@@ -1,15 +1,26 @@
 import { isQmsError } from '@quic-multistream/agent'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Cluster, createCluster, Found, gate, Result, RunLookup, RunTask, Task, until } from './harness.js'
+import {
+  type Cluster,
+  createCluster,
+  Found,
+  gate,
+  Result,
+  RunLookup,
+  RunTask,
+  Task,
+  transports,
+  until,
+} from './harness.js'
 
-describe('request/reply', () => {
+describe.each(transports)('request/reply over %s', (kind) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   it('correlates concurrent requests with their own replies', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     b.handle(RunTask, async (task, ctx) => {
@@ -25,23 +36,26 @@ describe('request/reply', () => {
   })
 
   it('times out with ERR_TIMEOUT and aborts the remote handler’s signal', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     let remoteAborted = false
-    b.handle(RunTask, async (_task, ctx) => {
+    b.handle(RunTask, async (task, ctx) => {
+      if (task.id === 'warm-up') return Result.of({ id: task.id, doubled: 0 })
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))
       remoteAborted = true
       return Result.of({ id: 'late', doubled: 0 })
     })
-    const err = await a.request('b', RunTask, { id: 't', n: 1 }, { timeout: 30 }).catch((e: unknown) => e)
+    // Connected beforehand, the request surely arrives before its deadline (later, b would refuse it unrun).
+    await a.request('b', RunTask, { id: 'warm-up', n: 0 })
+    const err = await a.request('b', RunTask, { id: 't', n: 1 }, { timeout: 200 }).catch((e: unknown) => e)
     expect(isQmsError(err, 'ERR_TIMEOUT')).toBe(true)
     await until(() => remoteAborted, 'the remote handler to see the cancel')
     expect(a.stats().requests.timedOut).toBe(1)
   })
 
   it('rejects with ERR_ABORTED when the caller aborts, and cancels the remote handler', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     const started = gate()
@@ -61,7 +75,7 @@ describe('request/reply', () => {
   })
 
   it('fails with ERR_NO_RESPONDERS when the peer has no handler', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     await cluster.agent('b')
     await expect(a.request('b', RunTask, { id: 't', n: 1 }, { timeout: 60_000 })).rejects.toMatchObject({
@@ -70,20 +84,20 @@ describe('request/reply', () => {
   })
 
   it('fails with ERR_UNKNOWN_PEER for an id no registry knows', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     await expect(a.request('nobody', RunTask, { id: 't', n: 1 })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_PEER' })
   })
 
   it('fails with ERR_PEER_UNREACHABLE when the peer does not answer dials', async () => {
-    cluster = createCluster()
-    const a = await cluster.agent('a')
+    cluster = createCluster(kind)
+    const a = await cluster.agent('a', { pool: { dialTimeoutMs: 100 } })
     await cluster.registry.register({ id: 'gone', addresses: ['127.0.0.1:9'], capabilities: [], subscriptions: [] })
     await expect(a.request('gone', RunTask, { id: 't', n: 1 })).rejects.toMatchObject({ code: 'ERR_PEER_UNREACHABLE' })
   })
 
   it('fails with ERR_PEER_UNREACHABLE when the connection dies mid-request', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b', { drainTimeoutMs: 20 })
     const started = gate()
@@ -93,12 +107,25 @@ describe('request/reply', () => {
     })
     const pending = a.request('b', RunTask, { id: 't', n: 1 }, { timeout: 60_000 })
     await started.promise
-    cluster.network.partition(b.address)
+    cluster.cut('b')
     await expect(pending).rejects.toMatchObject({ code: 'ERR_PEER_UNREACHABLE' })
   })
 
+  it('keeps the connection of a request whose handler outlasts the pool’s idle timeout', async () => {
+    cluster = createCluster(kind)
+    const a = await cluster.agent('a', { pool: { idleTimeoutMs: 40 } })
+    const b = await cluster.agent('b', { pool: { idleTimeoutMs: 40 } })
+    b.handle(RunTask, async (t) => {
+      // Several idle sweeps pass while nothing moves on the connection.
+      await new Promise((r) => setTimeout(r, 300))
+      return Result.of({ id: t.id, doubled: t.n * 2 })
+    })
+    expect(await a.request('b', RunTask, { id: 'slow', n: 2 })).toEqual({ id: 'slow', doubled: 4 })
+    expect(a.stats().pool.evictedIdle).toBe(0)
+  })
+
   it('reports a throwing handler as ERR_REMOTE with the remote code and message', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     b.handle(RunTask, async () => {
@@ -114,7 +141,7 @@ describe('request/reply', () => {
   })
 
   it('refuses a body that violates the schema with ERR_SCHEMA, before sending and at the receiver', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const lax = await cluster.agent('lax', { validateOutgoing: false })
     const b = await cluster.agent('b')
@@ -127,7 +154,7 @@ describe('request/reply', () => {
   })
 
   it('rejects a reply of another type than the caller expects with ERR_SCHEMA', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     b.handle(Task, (task) => Result.of({ id: task.id, doubled: 1 }))
@@ -138,7 +165,7 @@ describe('request/reply', () => {
   })
 
   it('lets a handler call back the agent that called it (A -> B -> A)', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     a.handle(RunLookup, ({ key }) => Found.of({ value: `value-of-${key}` }))
@@ -154,7 +181,7 @@ describe('request/reply', () => {
   })
 
   it('serves requests an agent sends to itself', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     a.handle(RunLookup, ({ key }) => Found.of({ value: key.toUpperCase() }))
     expect(await a.request('a', RunLookup, { key: 'self' })).toEqual({ value: 'SELF' })

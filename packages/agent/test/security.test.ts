@@ -1,20 +1,20 @@
+import { caSignedServerCert, clientCert, devCa } from '@qms/test-utils'
 import { ConnectionPool } from '@quic-multistream/mesh'
 import { defineMessage, FrameDecoder } from '@quic-multistream/protocol'
-import { createMemoryEndpoint } from '@quic-multistream/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { type Cluster, createCluster, Result, RunTask, until } from './harness.js'
+import { type Cluster, createCluster, Result, RunTask, transports, until } from './harness.js'
 
 const Stranger = defineMessage('stranger', z.object({ x: z.number() }))
 
-describe('authentication', () => {
+describe.each(transports)('authentication over %s', (kind) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   it('rejects a peer with the wrong token with ERR_AUTH, counts it, and keeps serving the others', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const server = await cluster.agent('server', { token: 'sesame' })
     const friend = await cluster.agent('friend', { token: 'sesame' })
     const intruder = await cluster.agent('intruder', { token: 'guess' })
@@ -27,18 +27,60 @@ describe('authentication', () => {
   })
 })
 
-describe('bad input', () => {
+describe('mutual TLS over quic', () => {
+  let cluster: Cluster
+  afterEach(async () => {
+    await cluster.close()
+  })
+
+  /** TLS of an agent in a mesh that requires CA-signed certificates both ways. */
+  async function meshTls(cert: { cert: string; key: string }) {
+    return { cert: cert.cert, key: cert.key, ca: (await devCa()).cert, requireClientCert: true }
+  }
+
+  it('lets agents with CA-signed certificates talk both ways, and rejects one without, counting it', async () => {
+    cluster = createCluster('quic')
+    const trusted = await meshTls(await caSignedServerCert())
+    const server = await cluster.agent('server', { tls: trusted })
+    const friend = await cluster.agent('friend', { tls: trusted })
+    server.handle(RunTask, (t) => Result.of({ id: t.id, doubled: t.n * 2 }))
+    friend.handle(RunTask, (t) => Result.of({ id: t.id, doubled: t.n * 3 }))
+    expect(await friend.request('server', RunTask, { id: 'f', n: 2 })).toEqual({ id: 'f', doubled: 4 })
+    expect(await server.request('friend', RunTask, { id: 's', n: 2 })).toEqual({ id: 's', doubled: 6 })
+
+    // Trusts the CA (so it could verify the server) but presents a self-signed certificate of its own.
+    const stranger = await cluster.agent('stranger', { tls: await meshTls(await clientCert()) })
+    await expect(stranger.request('server', RunTask, { id: 'x', n: 1 })).rejects.toMatchObject({ code: 'ERR_AUTH' })
+    expect(stranger.stats().errors.ERR_AUTH).toBe(1)
+    expect(stranger.stats().pool.authFailed).toBe(1)
+    expect(server.stats().pool.accepted).toBe(1)
+    expect(await friend.request('server', RunTask, { id: 'g', n: 5 })).toEqual({ id: 'g', doubled: 10 })
+  })
+
+  it('rejects an agent that presents no certificate at all', async () => {
+    cluster = createCluster('quic')
+    const server = await cluster.agent('server', { tls: await meshTls(await caSignedServerCert()) })
+    server.handle(RunTask, (t) => Result.of({ id: t.id, doubled: t.n * 2 }))
+    // A dial-only agent: it verifies the server through the CA but has nothing to show for itself.
+    const anonymous = await cluster.agent('anonymous', { tls: { ca: (await devCa()).cert } })
+    await expect(anonymous.request('server', RunTask, { id: 'x', n: 1 })).rejects.toMatchObject({ code: 'ERR_AUTH' })
+    expect(anonymous.stats().pool.authFailed).toBe(1)
+    expect(server.stats().pool.accepted).toBe(0)
+  })
+})
+
+describe.each(transports)('bad input over %s', (kind) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   it('answers undecodable frames with a typed error, counts them, and keeps serving', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const victim = await cluster.agent('victim')
     const friend = await cluster.agent('friend')
     victim.handle(RunTask, (t) => Result.of({ id: t.id, doubled: t.n * 2 }))
-    const endpoint = await createMemoryEndpoint({ network: cluster.network })
+    const endpoint = await cluster.endpoint('rogue')
     const rogue = new ConnectionPool({
       endpoint,
       selfId: 'rogue',
@@ -60,7 +102,7 @@ describe('bad input', () => {
   })
 
   it('answers a message type the receiver does not know with ERR_UNKNOWN_TYPE, counted on both sides', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     await a.send('b', Stranger, { x: 1 })

@@ -1,17 +1,17 @@
 import type { Agent, PublishContext, ReceivedMessage, RequestContext } from '@quic-multistream/agent'
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
-import { type Cluster, createCluster, Event, Found, Result, RunTask, Task } from './harness.js'
+import { type Cluster, createCluster, Event, Found, Result, RunTask, Task, transports } from './harness.js'
 
-// The `expectTypeOf` and `@ts-expect-error` lines are checked by `tsc -p packages/agent/test`; the calls around them
-// also run, so a broken runtime path fails here too.
-describe('compile-time contracts', () => {
+// The `expectTypeOf` and `@ts-expect-error` lines are checked by `npm run typecheck` (`tsc -p tsconfig.test.json`);
+// the calls around them also run, so a broken runtime path fails here too.
+describe.each(transports)('compile-time contracts over %s', (kind) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   it('types the reply of a request from its definition', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     const b = await cluster.agent('b')
     b.handle(RunTask, (task, ctx) => {
@@ -30,7 +30,7 @@ describe('compile-time contracts', () => {
   })
 
   it('gives one-way and subscription handlers typed bodies and contexts', async () => {
-    cluster = createCluster()
+    cluster = createCluster(kind)
     const a = await cluster.agent('a')
     a.on(Event, (event) => {
       expectTypeOf(event.seq).toBeNumber()

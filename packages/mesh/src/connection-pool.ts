@@ -2,7 +2,7 @@ import { createLogger, DEFAULT_MAX_FRAME_SIZE, LANES, type Lane, QmsError } from
 import type { QuicConnection, QuicEndpoint } from '@quic-multistream/transport'
 import { parseAddress } from './address.js'
 import { type BackoffOptions, backoffDelay, raceSignal, sleep } from './backoff.js'
-import { CloseCode, MeshErrorCode } from './errors.js'
+import { asAuthFailure, CloseCode, MeshErrorCode } from './errors.js'
 import type { EnvelopeHandler } from './frame-channel.js'
 import { acceptHandshake, dialHandshake } from './handshake.js'
 import { type LinkHandlers, type LinkOptions, PeerLink } from './peer-link.js'
@@ -102,6 +102,8 @@ export class ConnectionPool {
     Lane,
     { written: number; rejectedFull: number }
   >
+  /** Fires on {@link close}: dials and backoff waits in progress stop at once instead of running out their time. */
+  readonly #closing = new AbortController()
   #sweep: NodeJS.Timeout | undefined
   #closed = false
 
@@ -128,6 +130,7 @@ export class ConnectionPool {
       replyCapacity: Math.max(...Object.values(capacity)),
       maxFrameSize: this.#o.maxFrameSize,
       structures: this.#o.structures,
+      onPeerLeaving: (link) => this.#retire(link),
       handlers: {
         ...handlers,
         envelope: (env, channel) => {
@@ -231,12 +234,17 @@ export class ConnectionPool {
     await Promise.all(this.links().map((l) => l.drain()))
   }
 
-  /** Closes every link and stops accepting (the endpoint itself belongs to the caller). */
-  async close(): Promise<void> {
+  /**
+   * Closes every link and stops accepting (the endpoint itself belongs to the caller). Each link first waits, up to
+   * `graceMs` (default 1,000), until its peer has read everything written to it.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#closing.abort(new QmsError(MeshErrorCode.CLOSED, 'connection pool is closed'))
     clearInterval(this.#sweep)
-    await Promise.all(this.links().map((l) => l.close(CloseCode.NORMAL, 'shutting down')))
+    const graceMs = options.graceMs ?? 1_000
+    await Promise.all(this.links().map((l) => l.shutdown(graceMs, CloseCode.NORMAL, 'shutting down')))
   }
 
   async #dialPeer(peerId: string): Promise<PeerLink> {
@@ -267,15 +275,17 @@ export class ConnectionPool {
     signal?: AbortSignal,
   ): Promise<PeerLink> {
     let last: unknown
+    const stop = signal ? AbortSignal.any([signal, this.#closing.signal]) : this.#closing.signal
     for (let i = 0; i < this.#o.dialAttempts; i++) {
       const state = this.#backoff.get(key)
-      if (state && state.notBefore > Date.now()) await sleep(state.notBefore - Date.now(), signal)
-      if (this.#closed) throw new QmsError(MeshErrorCode.CLOSED, 'connection pool is closed')
       try {
-        const link = await attempt(signal)
+        if (state && state.notBefore > Date.now()) await sleep(state.notBefore - Date.now(), stop)
+        if (this.#closed) throw new QmsError(MeshErrorCode.CLOSED, 'connection pool is closed')
+        const link = await attempt(stop)
         this.#backoff.delete(key)
         return link
       } catch (e) {
+        if (this.#closed) throw new QmsError(MeshErrorCode.CLOSED, 'connection pool is closed', { cause: e })
         last = e
         if (e instanceof QmsError && (e.code === MeshErrorCode.AUTH || e.code === MeshErrorCode.UNKNOWN_PEER)) throw e
         if (e instanceof QmsError && e.code === MeshErrorCode.ABORTED) throw e
@@ -302,7 +312,9 @@ export class ConnectionPool {
       })
     } catch (e) {
       this.#counters.dialFailures++
-      throw e
+      const err = asAuthFailure(e, expectedId ?? address)
+      if (err !== e) this.#counters.authFailed++
+      throw err
     }
     try {
       const { peerId } = await dialHandshake(conn, {
@@ -395,6 +407,13 @@ export class ConnectionPool {
       void victim.close(CloseCode.EVICTED, 'connection pool full')
       open = open.filter((l) => l !== victim)
     }
+  }
+
+  /** Keeps `link` only for what is already under way on it: its peer said goodbye, so nothing new should start. */
+  #retire(link: PeerLink): void {
+    if (this.#links.get(link.peerId) !== link) return
+    this.#links.delete(link.peerId)
+    if (link.isOpen) this.#retired.add(link)
   }
 
   #forget(link: PeerLink): void {

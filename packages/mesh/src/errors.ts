@@ -1,3 +1,5 @@
+import { QmsError } from '@quic-multistream/protocol'
+
 /** Error codes raised by the mesh (registry, connection pool, lanes). */
 export const MeshErrorCode = {
   /** No registry knows the agent id. */
@@ -17,6 +19,28 @@ export const MeshErrorCode = {
   /** The registry refused or could not complete an operation. */
   REGISTRY: 'ERR_REGISTRY',
 } as const
+
+// Transport codes meaning a certificate failed verification, on either side: for the mesh, failed authentication.
+const TLS_REJECTIONS: ReadonlySet<string> = new Set([
+  'ERR_TLS_HANDSHAKE',
+  'ERR_TLS_BAD_CERTIFICATE',
+  'ERR_TLS_UNKNOWN_CA',
+  'ERR_TLS_CERT_EXPIRED',
+  'ERR_TLS_CERT_REQUIRED',
+  'ERR_TLS_PIN_MISMATCH',
+])
+
+/**
+ * `e` as the mesh reports it: a TLS verification failure (ours of the peer, or the peer's of us) becomes
+ * `ERR_AUTH` with the transport's error as `cause`, like a wrong token; anything else is returned unchanged.
+ */
+export function asAuthFailure(e: unknown, peer: string): unknown {
+  if (!(e instanceof QmsError) || !TLS_REJECTIONS.has(e.code)) return e
+  return new QmsError(MeshErrorCode.AUTH, `TLS authentication with ${peer} failed: ${e.message}`, {
+    cause: e,
+    details: { peer, tlsCode: e.code },
+  })
+}
 
 /**
  * Application close codes the mesh puts on QUIC CONNECTION_CLOSE, so the far side (and packet captures) can tell why

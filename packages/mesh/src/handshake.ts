@@ -8,7 +8,8 @@ import {
   QmsError,
 } from '@quic-multistream/protocol'
 import type { QuicConnection, QuicStream } from '@quic-multistream/transport'
-import { CloseCode, MeshErrorCode } from './errors.js'
+import { formatAddress } from './address.js'
+import { asAuthFailure, CloseCode, MeshErrorCode } from './errors.js'
 
 /** Envelope type of the hello exchange. */
 export const HELLO_TYPE = 'qms.hello'
@@ -89,6 +90,9 @@ async function readFirst(stream: QuicStream, conn: QuicConnection, options: Hand
     if (info?.code === CloseCode.AUTH && info.app) {
       throw new QmsError(MeshErrorCode.AUTH, `peer refused us: ${info.reason}`, { cause: e })
     }
+    // TLS 1.3 lets a client finish its handshake before the server has checked the client's certificate, so a
+    // rejected certificate shows up here, as the connection closing with a TLS alert.
+    if (info?.error) throw asAuthFailure(info.error, formatAddress(conn.remoteAddress))
     throw e instanceof QmsError ? e : new QmsError(MeshErrorCode.HANDSHAKE, 'hello exchange failed', { cause: e })
   } finally {
     clearTimeout(timer)
@@ -135,9 +139,10 @@ export async function dialHandshake(
     await stream.end().catch(() => {})
     return { peerId }
   } catch (e) {
-    const auth = e instanceof QmsError && e.code === MeshErrorCode.AUTH
+    const err = asAuthFailure(e, options.expectedId ?? formatAddress(conn.remoteAddress))
+    const auth = err instanceof QmsError && err.code === MeshErrorCode.AUTH
     await conn.close(auth ? CloseCode.AUTH : CloseCode.PROTOCOL, auth ? 'authentication failed' : 'handshake failed')
-    throw e
+    throw err
   }
 }
 

@@ -12,7 +12,14 @@ export { CloseCode, MeshErrorCode } from './errors.js'
 export { type EnvelopeHandler, FrameChannel, type FrameChannelOptions } from './frame-channel.js'
 export { HELLO_TYPE, tokenMatches } from './handshake.js'
 export { type EnqueueOptions, LaneQueue } from './lane-queue.js'
-export { type IncomingStream, type LinkHandlers, type LinkOptions, PeerLink, PROTOCOL_ERROR_TYPE } from './peer-link.js'
+export {
+  BYE_TYPE,
+  type IncomingStream,
+  type LinkHandlers,
+  type LinkOptions,
+  PeerLink,
+  PROTOCOL_ERROR_TYPE,
+} from './peer-link.js'
 export { RegistryServer, type RegistryServerOptions } from './registry/registry-server.js'
 export { RegistryStore, type RegistryStoreOptions } from './registry/registry-store.js'
 export { RemoteRegistry, type RemoteRegistryOptions } from './registry/remote-registry.js'

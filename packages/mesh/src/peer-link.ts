@@ -44,6 +44,12 @@ export interface LinkHandlers {
 /** Envelope type of the `error` a link sends back for a frame it could not decode. */
 export const PROTOCOL_ERROR_TYPE = 'qms.protocol'
 
+/**
+ * Envelope type of the goodbye exchange: a `ping` of this type, the last frame on a channel of a link about to close,
+ * answered by a `pong` on the same channel once the peer has read everything before it.
+ */
+export const BYE_TYPE = 'qms.bye'
+
 /** Settings of every link in a pool. */
 export interface LinkOptions {
   /** Our agent id (the `from` of what the link itself sends). */
@@ -55,6 +61,8 @@ export interface LinkOptions {
   maxFrameSize: number
   structures: boolean
   handlers: LinkHandlers
+  /** The peer said goodbye on this link: it is about to close it, so nothing new should start here. */
+  onPeerLeaving?(link: PeerLink): void
 }
 
 const laneIndex: Readonly<Record<Lane, number>> = { critical: 0, high: 1, normal: 2, low: 3, background: 4 }
@@ -78,6 +86,8 @@ export class PeerLink {
   readonly #opening: Array<Promise<FrameChannel> | undefined> = [undefined, undefined, undefined, undefined, undefined]
   readonly #channels = new Set<FrameChannel>()
   readonly #incoming: AsyncIterator<QuicStream>
+  /** Goodbye pings waiting for their pong, by envelope id. */
+  readonly #byes = new Map<string, () => void>()
   #inflight = 0
 
   constructor(
@@ -169,9 +179,30 @@ export class PeerLink {
     await Promise.all([...this.#channels].map((c) => c.drain()))
   }
 
-  /** Closes the connection. */
+  /** Closes the connection at once: whatever QUIC has not delivered yet is lost. */
   async close(code: number = CloseCode.NORMAL, reason = ''): Promise<void> {
     await this.connection.close(code, reason)
+  }
+
+  /**
+   * Closes the connection once the peer has read everything we wrote, waiting at most `graceMs`. A QUIC close
+   * discards stream data still unacknowledged, so a reply written just before an immediate close could be lost: each
+   * channel's last frame is a goodbye `ping` that the peer answers on the same channel, after everything before it.
+   */
+  async shutdown(graceMs: number, code: number = CloseCode.NORMAL, reason = ''): Promise<void> {
+    if (graceMs > 0 && this.isOpen) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all([...this.#channels].map((c) => this.#bye(c))),
+        this.connection.closed,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs)
+        }),
+      ])
+      clearTimeout(timer)
+      this.#byes.clear()
+    }
+    await this.close(code, reason)
   }
 
   #openLane(lane: Lane): Promise<FrameChannel> {
@@ -201,6 +232,48 @@ export class PeerLink {
     return opening
   }
 
+  /** Sends a goodbye on `channel`; resolves when the peer answered it or the channel can carry no answer. */
+  #bye(channel: FrameChannel): Promise<void> {
+    const bye = createEnvelope({
+      kind: 'ping',
+      type: BYE_TYPE,
+      from: this.#options.selfId,
+      to: this.peerId,
+      priority: Priority.CRITICAL,
+      body: undefined,
+    })
+    return new Promise<void>((resolve) => {
+      this.#byes.set(bye.id, resolve)
+      channel.send(bye).catch(() => resolve())
+      void channel.closed.then(() => resolve())
+    })
+  }
+
+  /** Handles the goodbye exchange inside the link; true when `env` was part of it. */
+  #goodbye(env: Envelope, channel: FrameChannel): boolean {
+    if (env.type !== BYE_TYPE) return false
+    if (env.kind === 'ping') {
+      this.#options.onPeerLeaving?.(this)
+      const answer = createEnvelope({
+        kind: 'pong',
+        type: BYE_TYPE,
+        from: this.#options.selfId,
+        to: this.peerId,
+        corr: env.id,
+        priority: Priority.CRITICAL,
+        body: undefined,
+      })
+      channel.send(answer).catch(() => {})
+      return true
+    }
+    if (env.kind === 'pong' && env.corr !== undefined) {
+      this.#byes.get(env.corr)?.()
+      this.#byes.delete(env.corr)
+      return true
+    }
+    return false
+  }
+
   #adopt(stream: QuicStream, capacity: number, onEnvelope?: EnvelopeHandler): FrameChannel {
     const channel = this.#channel(stream, capacity, onEnvelope)
     void channel.read()
@@ -209,11 +282,15 @@ export class PeerLink {
 
   #channel(stream: QuicStream, capacity: number, onEnvelope?: EnvelopeHandler): FrameChannel {
     const { handlers, maxFrameSize, structures } = this.#options
+    const deliver = onEnvelope ?? handlers.envelope
     const channel = new FrameChannel(stream, this, {
       capacity,
       maxFrameSize,
       structures,
-      onEnvelope: onEnvelope ?? handlers.envelope,
+      onEnvelope: (env, ch) => {
+        if ((env.kind === 'ping' || env.kind === 'pong') && this.#goodbye(env, ch)) return
+        return deliver(env, ch)
+      },
       onProtocolError: (error, ch) => this.#protocolError(error, ch),
       onActivity: () => {
         this.active = true

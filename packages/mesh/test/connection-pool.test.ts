@@ -1,16 +1,17 @@
+import { otherCert } from '@qms/test-utils'
 import { CloseCode, isQmsError } from '@quic-multistream/mesh'
 import { LANES, laneToPriority } from '@quic-multistream/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createMesh, env, type Mesh, until } from './harness.js'
+import { createMesh, env, type MemoryMesh, type Mesh, meshTransports, until } from './harness.js'
 
-describe('ConnectionPool', () => {
+describe.each(meshTransports)('ConnectionPool over %s', (kind) => {
   let mesh: Mesh
   afterEach(async () => {
     await mesh.close()
   })
 
   it('dials lazily once for concurrent callers and identifies both ends by agent id', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a')
     const b = await mesh.node('b')
     expect(a.pool.peek('b')).toBeUndefined()
@@ -24,7 +25,7 @@ describe('ConnectionPool', () => {
   })
 
   it('carries each lane on a stream with that lane’s priority, both ways', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a')
     const b = await mesh.node('b')
     const link = await a.pool.get('b')
@@ -36,7 +37,7 @@ describe('ConnectionPool', () => {
   })
 
   it('rejects a peer with the wrong token with ERR_AUTH, counts it, and keeps serving others', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a', { token: 'secret' })
     const intruder = await mesh.node('intruder', { token: 'guess' })
     const friend = await mesh.node('friend', { token: 'secret' })
@@ -49,15 +50,15 @@ describe('ConnectionPool', () => {
   })
 
   it('rejects a peer without a token when one is required', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     await mesh.node('a', { token: 'secret' })
     const anon = await mesh.node('anon')
     await expect(anon.pool.get('a')).rejects.toMatchObject({ code: 'ERR_AUTH' })
   })
 
   it('fails with ERR_UNKNOWN_PEER for an id no registry knows, and ERR_PEER_UNREACHABLE when nobody answers', async () => {
-    mesh = createMesh()
-    const a = await mesh.node('a')
+    mesh = createMesh(kind)
+    const a = await mesh.node('a', { dialTimeoutMs: 100 })
     await expect(a.pool.get('ghost')).rejects.toMatchObject({ code: 'ERR_UNKNOWN_PEER' })
     await mesh.registry.register({ id: 'gone', addresses: ['127.0.0.1:9'], capabilities: [], subscriptions: [] })
     await expect(a.pool.get('gone')).rejects.toMatchObject({ code: 'ERR_PEER_UNREACHABLE' })
@@ -65,7 +66,7 @@ describe('ConnectionPool', () => {
   })
 
   it('keeps the connection dialed by the lower id when two agents dial each other at once', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a', { retireAfterMs: 20 })
     const b = await mesh.node('b', { retireAfterMs: 20 })
     const [fromA, fromB] = await Promise.all([a.pool.get('b'), b.pool.get('a')])
@@ -81,21 +82,8 @@ describe('ConnectionPool', () => {
     await until(() => b.received.some((e) => e.kind === 'reply'), 'reply on the kept link')
   })
 
-  it('redials after the connection is severed, and counts the reconnect', async () => {
-    mesh = createMesh()
-    const a = await mesh.node('a')
-    await mesh.node('b')
-    const first = await a.pool.get('b')
-    mesh.network.sever(first.connection)
-    await first.closed
-    const second = await a.pool.get('b')
-    expect(second).not.toBe(first)
-    expect(second.isOpen).toBe(true)
-    expect(a.pool.stats().reconnects).toBe(1)
-  })
-
   it('closes idle connections and redials on next use', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a', { idleTimeoutMs: 40 })
     await mesh.node('b')
     const first = await a.pool.get('b')
@@ -106,7 +94,7 @@ describe('ConnectionPool', () => {
   })
 
   it('does not close an idle connection while a call holds it', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a', { idleTimeoutMs: 20 })
     await mesh.node('b')
     const link = await a.pool.get('b')
@@ -120,7 +108,7 @@ describe('ConnectionPool', () => {
   })
 
   it('evicts the least recently used connection past maxConnections', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a', { maxConnections: 2 })
     await Promise.all(['b', 'c', 'd'].map((id) => mesh.node(id)))
     const b = await a.pool.get('b')
@@ -133,7 +121,7 @@ describe('ConnectionPool', () => {
   })
 
   it('answers an undecodable frame with an error envelope and counts it, without dropping the connection', async () => {
-    mesh = createMesh()
+    mesh = createMesh(kind)
     const a = await mesh.node('a')
     const b = await mesh.node('b')
     const link = await a.pool.get('b')
@@ -146,5 +134,68 @@ describe('ConnectionPool', () => {
     expect(b.protocolErrors).toEqual(['ERR_FRAME_MALFORMED'])
     await link.send(env('a', 'b'), 'normal')
     await until(() => a.received.some((e) => e.kind === 'reply'), 'the link still serves')
+  })
+})
+
+describe('ConnectionPool over memory', () => {
+  let mesh: MemoryMesh
+  afterEach(async () => {
+    await mesh.close()
+  })
+
+  it('redials after the connection is severed, and counts the reconnect', async () => {
+    mesh = createMesh()
+    const a = await mesh.node('a')
+    await mesh.node('b')
+    const first = await a.pool.get('b')
+    mesh.network.sever(first.connection)
+    await first.closed
+    const second = await a.pool.get('b')
+    expect(second).not.toBe(first)
+    expect(second.isOpen).toBe(true)
+    expect(a.pool.stats().reconnects).toBe(1)
+  })
+})
+
+describe('ConnectionPool over quic', () => {
+  let mesh: Mesh
+  afterEach(async () => {
+    await mesh.close()
+  })
+
+  // A QUIC close discards what the peer has not acknowledged yet (the memory transport has no such window).
+  it('on close, lets the peer read everything written before it, then closes the connection', async () => {
+    mesh = createMesh('quic')
+    const a = await mesh.node('a')
+    const b = await mesh.node('b')
+    const link = await a.pool.get('b')
+    const requests = Array.from({ length: 100 }, () => env('a', 'b'))
+    await Promise.all(requests.map((e) => link.send(e, 'normal')))
+    await until(() => b.received.length === requests.length, 'the requests')
+    // b has queued its replies, but nothing says they have reached a yet.
+    await b.pool.close()
+    expect(a.received.filter((e) => e.kind === 'reply')).toHaveLength(requests.length)
+    expect((await link.closed).remote).toBe(true)
+  })
+
+  it('reports a server whose certificate fails verification as ERR_AUTH, without retrying', async () => {
+    mesh = createMesh('quic')
+    await mesh.node('a')
+    const stranger = await mesh.node('stranger', {}, { pinSha256: [(await otherCert()).sha256] })
+    const err = await stranger.pool.get('a').catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_AUTH', cause: { code: 'ERR_TLS_PIN_MISMATCH' } })
+    expect(stranger.pool.stats()).toMatchObject({ dials: 1, authFailed: 1 })
+  })
+
+  it('stops dials in progress when closed', async () => {
+    mesh = createMesh('quic')
+    // Nothing answers there, and the dial would wait a minute for a handshake.
+    const a = await mesh.node('a', { dialTimeoutMs: 60_000 })
+    await mesh.registry.register({ id: 'silent', addresses: ['127.0.0.1:9'], capabilities: [], subscriptions: [] })
+    const dialing = a.pool.get('silent')
+    await until(() => a.pool.stats().dials === 1, 'the dial to start')
+    await a.pool.close()
+    await expect(dialing).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+    expect(a.endpoint.connections.size).toBe(0)
   })
 })

@@ -1,8 +1,15 @@
+import { serverCert } from '@qms/test-utils'
 import { ConnectionPool, type ConnectionPoolOptions, type FrameChannel, StaticRegistry } from '@quic-multistream/mesh'
 import { createEnvelope, type Envelope, type Lane, laneToPriority } from '@quic-multistream/protocol'
-import { createMemoryEndpoint, MemoryNetwork, type QuicEndpoint } from '@quic-multistream/transport'
+import {
+  createEndpoint,
+  createMemoryEndpoint,
+  MemoryNetwork,
+  type QuicEndpoint,
+  type TlsOptions,
+} from '@quic-multistream/transport'
 
-/** One pool on its own memory endpoint, recording what arrives and answering `request`s with an echo `reply`. */
+/** One pool on its own endpoint, recording what arrives and answering `request`s with an echo `reply`. */
 export interface Node {
   id: string
   endpoint: QuicEndpoint
@@ -14,26 +21,46 @@ export interface Node {
   protocolErrors: string[]
 }
 
+/** The transports the pool tests run over. */
+export type MeshTransport = 'memory' | 'quic'
+
+/** Every transport, for `describe.each`. */
+export const meshTransports: readonly MeshTransport[] = ['memory', 'quic']
+
 export interface Mesh {
-  network: MemoryNetwork
+  kind: MeshTransport
   registry: StaticRegistry
-  node(id: string, options?: Partial<ConnectionPoolOptions>): Promise<Node>
+  /** Starts a node; `tls` replaces the QUIC endpoint's default (the dev certificate, pinned). */
+  node(id: string, options?: Partial<ConnectionPoolOptions>, tls?: TlsOptions): Promise<Node>
   close(): Promise<void>
+}
+
+/** A mesh on the in-memory network, which can sever connections and partition nodes. */
+export interface MemoryMesh extends Mesh {
+  network: MemoryNetwork
 }
 
 export function env(from: string, to: string, lane: Lane = 'normal', kind: Envelope['kind'] = 'request'): Envelope {
   return createEnvelope({ kind, type: 'test.ping', from, to, priority: laneToPriority(lane), body: { n: 1 } })
 }
 
-export function createMesh(): Mesh {
+export function createMesh(): MemoryMesh
+export function createMesh(kind: MeshTransport): Mesh
+export function createMesh(kind: MeshTransport = 'memory'): MemoryMesh {
   const network = new MemoryNetwork()
   const registry = new StaticRegistry()
   const nodes: Node[] = []
+  const makeEndpoint = async (tls?: TlsOptions): Promise<QuicEndpoint> => {
+    if (kind === 'memory') return createMemoryEndpoint({ network })
+    const cert = await serverCert()
+    return createEndpoint({ tls: tls ?? { cert: cert.cert, key: cert.key, pinSha256: [cert.sha256] } })
+  }
   return {
+    kind,
     network,
     registry,
-    async node(id, options = {}) {
-      const endpoint = await createMemoryEndpoint({ network })
+    async node(id, options = {}, tls) {
+      const endpoint = await makeEndpoint(tls)
       const received: Envelope[] = []
       const arrivedOn = new Map<string, number>()
       const protocolErrors: string[] = []
@@ -59,7 +86,8 @@ export function createMesh(): Mesh {
           },
         },
         backoff: { baseMs: 1, maxMs: 5 },
-        dialTimeoutMs: 50,
+        // A real handshake on a busy machine can take longer than a memory one ever does.
+        dialTimeoutMs: kind === 'memory' ? 50 : 1_000,
         ...options,
       })
       pool.start()
@@ -76,7 +104,8 @@ export function createMesh(): Mesh {
     async close() {
       for (const n of nodes) {
         await n.pool.close()
-        await n.endpoint.close()
+        // The pools closed their links gracefully; what is left (a half-open handshake) need not hold the test up.
+        await n.endpoint.close({ timeoutMs: 300 })
       }
     },
   }

@@ -7,7 +7,7 @@ import {
   StaticRegistry,
 } from '@quic-multistream/mesh'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createMesh, type Mesh, type Node, until, untilAsync } from './harness.js'
+import { createMesh, type MemoryMesh, type Node, until, untilAsync } from './harness.js'
 
 const entry = (id: string, extra: Partial<AgentEntry> = {}): AgentEntry => ({
   id,
@@ -57,7 +57,7 @@ describe('StaticRegistry', () => {
 })
 
 describe('embedded registry (RegistryServer + RemoteRegistry)', () => {
-  let mesh: Mesh
+  let mesh: MemoryMesh
   const clients: RemoteRegistry[] = []
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()))

@@ -14,6 +14,8 @@ const textEncoder = new TextEncoder()
 export interface ConnectionHost {
   /** Schedule this connection's outgoing packets for the next flush. */
   markDirty(conn: QuicConnectionImpl): void
+  /** Copies `n` bytes out of the scratch buffer into memory the caller may keep. */
+  copyOut(n: number): Uint8Array
   /** Shared scratch buffer for reads (valid only during a synchronous call). */
   readonly scratch: Buffer
   /** Handshake finished (or 0-RTT began) on an accepted connection. */
@@ -67,10 +69,11 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   private readyResolvers: { resolve: () => void; reject: (e: unknown) => void } | null = null
   private haveTicket = false
   private sawEarlyData = false
+  private handshakeDone = false
   private finalized = false
   /** Set on connections over a limit: they are closed with CONNECTION_REFUSED once the client can read it. */
   refuseAfterHandshake = false
-  private deferredClose: { code: number; reason: string } | undefined
+  private deferredClose: { app: boolean; code: number; reason: string } | undefined
   private deferredCloseTimer: NodeJS.Timeout | undefined
   private timer: NodeJS.Timeout | undefined
   private timerDeadline = 0
@@ -216,10 +219,11 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
 
   close(code = 0, reason = ''): Promise<void> {
     if (!this.closeInfo) {
-      if (this.role === 'client' && !this.engine.isEstablished() && !this.engine.isClosed()) {
-        // A 0-RTT client mid-handshake: quiche drops such a connection without a CONNECTION_CLOSE the server can
-        // read, leaving the server to time out. Close for real once the handshake completes.
-        this.deferredClose = { code, reason }
+      if (this.role === 'client' && !this.handshakeSent && !this.engine.isClosed()) {
+        // A client whose handshake reply has not gone out yet (typically 0-RTT): quiche would drop the connection
+        // without a CONNECTION_CLOSE the server can read, leaving the server to time out. Close for real once our
+        // Finished is sent.
+        this.deferredClose = { app: true, code, reason }
         this.deferredCloseTimer = setTimeout(() => this.destroy(), 5_000)
         this.deferredCloseTimer.unref()
       } else {
@@ -236,16 +240,16 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
    * at all if asked to close before its Finished went out). Returns true when it produced packets to send.
    */
   applyDeferredClose(): boolean {
-    if (!this.deferredClose || !this.engine.isEstablished()) return false
-    this.engineClose(this.deferredClose.code, this.deferredClose.reason)
+    if (!this.deferredClose || !this.handshakeSent) return false
+    this.engineClose(this.deferredClose.code, this.deferredClose.reason, this.deferredClose.app)
     this.deferredClose = undefined
     clearTimeout(this.deferredCloseTimer)
     return true
   }
 
-  private engineClose(code: number, reason: string): void {
+  private engineClose(code: number, reason: string, app = true): void {
     try {
-      this.engine.close(true, code, textEncoder.encode(reason))
+      this.engine.close(app, code, textEncoder.encode(reason))
     } catch {
       // Already closing.
     }
@@ -279,20 +283,33 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
 
   // ---- engine driving (called by the endpoint) ----
 
-  /** Feeds one datagram to the engine and processes what it made available. */
+  /**
+   * Feeds one datagram to the engine. What it made available is surfaced later by {@link afterEngineEvent}, once per
+   * batch of datagrams: several packets usually arrive together, and surfacing costs more than decrypting.
+   */
   receive(packet: Uint8Array): boolean {
     if (this.finalized) return false
     try {
       this.engine.recv(packet, this.recvInfo)
     } catch (e) {
       if (log.enabled) log(`${this.id} recv rejected a packet: ${(e as Error).message}`)
-      this.afterEngineEvent()
       return false
     }
     this.lastActivity = Date.now()
-    this.afterEngineEvent()
+    // Early data is judged on arrival: by the time the batch is surfaced the handshake may have completed.
+    if (!this.handshakeDone) {
+      if (this.engine.isInEarlyData() && this.engine.isReadable()) this.sawEarlyData = true
+      this.handshakeDone = this.engine.isEstablished()
+    }
     return true
   }
+
+  /** The endpoint queued this connection for {@link afterEngineEvent}. */
+  processQueued = false
+  /** The endpoint queued this connection for a flush. */
+  flushQueued = false
+  /** Our side of the handshake has been sent (a close before that would be silently dropped by the engine). */
+  handshakeSent = false
 
   /** Called after any engine input (packet, timer): surface data, state changes, credit. */
   afterEngineEvent(): void {
@@ -320,7 +337,6 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
     const engine = this.engine
     if (engine.isEstablished() && !this.verifyPeer()) return
     this.ready = true
-    if (engine.isInEarlyData() && !engine.isEstablished()) this.sawEarlyData = this.role === 'client'
     if (this.role === 'server') this.host.onServerReady(this)
     const r = this.readyResolvers
     this.readyResolvers = null
@@ -366,10 +382,13 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
   /** Closes with a transport-level error we detected; `closed` carries a QmsError with `code`. */
   closeWithError(code: string, quicCode: number, message: string): void {
     if (this.closeInfo) return
-    try {
-      this.engine.close(false, quicCode, textEncoder.encode(message))
-    } catch {
-      // Already closing.
+    if (this.role === 'client' && !this.handshakeSent && !this.engine.isClosed()) {
+      // Same reason as in close(): the server could not read a close sent before our handshake reply.
+      this.deferredClose = { app: false, code: quicCode, reason: message }
+      this.deferredCloseTimer = setTimeout(() => this.destroy(), 5_000)
+      this.deferredCloseTimer.unref()
+    } else {
+      this.engineClose(quicCode, message, false)
     }
     const error = new QmsError(code, message, { details: { quicCode } })
     this.markClosed({ code: quicCode, reason: message, remote: false, app: false, error })
@@ -431,7 +450,6 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
       s = new QuicStreamImpl(this, next, 'remote', Priority.NORMAL, false)
       this.streams.set(next, s)
       this.counters.streamsOpened++
-      if (this.engine.isInEarlyData()) this.sawEarlyData = true
       this.incomingStreams.push(s)
     }
     if (bidi) this.nextRemoteBidi = next
@@ -467,11 +485,7 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
       }
       if (r === null) return
       const n = r[0]
-      if (n > 0) {
-        const chunk = Buffer.allocUnsafe(n)
-        buf.copy(chunk, 0, 0, n)
-        s.onData(chunk)
-      }
+      if (n > 0) s.onData(this.host.copyOut(n))
       if (r[1]) {
         s.onFin()
         return
@@ -494,9 +508,7 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
       }
       if (n === null) return
       this.counters.datagramsReceived++
-      const d = Buffer.allocUnsafe(n)
-      buf.copy(d, 0, 0, n)
-      if (!this.incomingDatagrams.push(d)) this.counters.datagramsDropped++
+      if (!this.incomingDatagrams.push(this.host.copyOut(n))) this.counters.datagramsDropped++
     }
   }
 
@@ -581,6 +593,11 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
         cause: e,
         details: { streamId: stream.id },
       })
+    }
+    if (n !== null && n > 0 && this.role === 'client' && !this.sawEarlyData && !this.handshakeDone) {
+      // Stream bytes accepted before the handshake completed can only travel in 0-RTT packets.
+      this.handshakeDone = this.engine.isEstablished()
+      if (!this.handshakeDone && this.engine.isInEarlyData()) this.sawEarlyData = true
     }
     this.host.markDirty(this)
     return n ?? 0

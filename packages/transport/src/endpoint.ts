@@ -24,6 +24,11 @@ const MIN_INITIAL_SIZE = 1200
 /** Outgoing packets are carved from slabs: no per-packet allocation, and buffers stay valid until the OS sent them. */
 const SLAB_SIZE = 4 * 1024 * 1024
 const MAX_TICKETS = 1024
+/** Received stream data is copied into slabs of this size and handed out as views (one allocation per slab). */
+const READ_SLAB_SIZE = 256 * 1024
+/** A flush sends at most this much per connection, then yields to the event loop (fairness, and no spinning). */
+const MAX_FLUSH_PACKETS = 256
+const MAX_FLUSH_BYTES = 2 * 1024 * 1024
 
 let endpointCounter = 0
 
@@ -59,10 +64,13 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
   private connCounter = 0
 
   private dirty: QuicConnectionImpl[] = []
-  private readonly queued = new WeakSet<QuicConnectionImpl>()
   private flushScheduled = false
+  private pending: QuicConnectionImpl[] = []
+  private processScheduled = false
   private slab = Buffer.allocUnsafe(SLAB_SIZE)
   private slabOffset = 0
+  private readSlab = Buffer.allocUnsafe(READ_SLAB_SIZE)
+  private readSlabOffset = 0
 
   private readonly serverConfigs = new Map<boolean, EngineConfig>()
   private readonly clientConfigs = new Map<string, EngineConfig>()
@@ -80,6 +88,7 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     connectionsDialed: 0,
     connectionsActive: 0,
     connectionsRejected: 0,
+    handshakesFailed: 0,
     badPacketsDropped: 0,
     packetsReceived: 0,
     packetsSent: 0,
@@ -327,6 +336,31 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
       return
     }
     if (!conn.receive(msg)) this.counters.badPacketsDropped++
+    if (!conn.processQueued) {
+      conn.processQueued = true
+      this.pending.push(conn)
+      if (!this.processScheduled) {
+        this.processScheduled = true
+        setImmediate(this.processAll)
+        // Queue the flush right behind it: what the application writes in reaction (in the microtasks that run
+        // after processAll) leaves in this same event-loop turn instead of the next one.
+        if (!this.flushScheduled) {
+          this.flushScheduled = true
+          setImmediate(this.flushAll)
+        }
+      }
+    }
+  }
+
+  /** Surfaces what a batch of datagrams made available, once per connection (replies are flushed after). */
+  private readonly processAll = (): void => {
+    this.processScheduled = false
+    const list = this.pending
+    this.pending = []
+    for (const conn of list) {
+      conn.processQueued = false
+      conn.afterEngineEvent()
+    }
   }
 
   private routeLongHeader(msg: Buffer, rinfo: dgram.RemoteInfo): QuicConnectionImpl | undefined {
@@ -422,6 +456,7 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
   onFinalized(conn: QuicConnectionImpl): void {
     for (const k of conn.cidKeys) if (this.byCid.get(k) === conn) this.byCid.delete(k)
     if (!this.connections.delete(conn)) return
+    if (conn.role === 'server' && !this.refused.has(conn) && !conn.isReady) this.counters.handshakesFailed++
     if (conn.role === 'server' && !this.refused.has(conn)) {
       this.acceptedActive--
       const n = (this.perIp.get(conn.remoteAddress.host) ?? 1) - 1
@@ -441,9 +476,20 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     this.tickets.set(key, ticket)
   }
 
+  copyOut(n: number): Uint8Array {
+    if (this.readSlabOffset + n > READ_SLAB_SIZE) {
+      this.readSlab = Buffer.allocUnsafe(READ_SLAB_SIZE)
+      this.readSlabOffset = 0
+    }
+    const off = this.readSlabOffset
+    this.scratch.copy(this.readSlab, off, 0, n)
+    this.readSlabOffset = off + n
+    return this.readSlab.subarray(off, off + n)
+  }
+
   markDirty(conn: QuicConnectionImpl): void {
-    if (this.queued.has(conn) || conn.isFinalized) return
-    this.queued.add(conn)
+    if (conn.flushQueued || conn.isFinalized) return
+    conn.flushQueued = true
     this.dirty.push(conn)
     if (!this.flushScheduled) {
       this.flushScheduled = true
@@ -458,25 +504,30 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     const list = this.dirty
     this.dirty = []
     for (const conn of list) {
-      this.queued.delete(conn)
+      conn.flushQueued = false
       this.flushConn(conn)
     }
   }
 
   private flushConn(conn: QuicConnectionImpl): void {
     if (conn.isFinalized) return
-    this.drainEngine(conn)
+    const more = this.drainEngine(conn)
+    if (!conn.handshakeSent && conn.engine.isEstablished()) conn.handshakeSent = true
     if (conn.applyDeferredClose()) this.drainEngine(conn)
+    // Out of budget with more to send: continue on the next turn, after incoming packets had their chance. A
+    // closing connection never gets more than its budget (an engine that keeps producing close packets must not spin).
+    if (more && conn.isOpen) this.markDirty(conn)
     conn.updateTimer()
     if (conn.engine.isClosed()) conn.afterEngineEvent()
   }
 
-  /** Sends every packet the engine has ready for this connection. */
-  private drainEngine(conn: QuicConnectionImpl): void {
+  /** Sends what the engine has ready for this connection, within the flush budget; true when the budget ran out. */
+  private drainEngine(conn: QuicConnectionImpl): boolean {
     const engine = conn.engine
     const { port, host } = conn.remoteAddress
     const maxPacket = 65535
-    for (;;) {
+    let bytes = 0
+    for (let packets = 0; packets < MAX_FLUSH_PACKETS && bytes < MAX_FLUSH_BYTES; packets++) {
       if (this.slabOffset + maxPacket > SLAB_SIZE) {
         this.slab = Buffer.allocUnsafe(SLAB_SIZE)
         this.slabOffset = 0
@@ -486,14 +537,16 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
         r = engine.send(this.slab.subarray(this.slabOffset, this.slabOffset + maxPacket))
       } catch (e) {
         if ((e as Error).message !== 'Done' && log.enabled) log(`${conn.id} send failed: ${(e as Error).message}`)
-        return
+        return false
       }
-      if (r === null) return
+      if (r === null) return false
       const len = r[0]
       this.socket.send(this.slab, this.slabOffset, len, port, host)
       this.slabOffset += len
+      bytes += len
       this.counters.packetsSent++
     }
+    return true
   }
 
   private sendKeepAlives(): void {

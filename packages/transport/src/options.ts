@@ -96,6 +96,9 @@ export interface EndpointStats {
   connectionsDialed: number
   connectionsActive: number
   connectionsRejected: number
+  /** Accepted handshakes that failed before the connection became usable (bad or missing client certificate, no
+   * common ALPN, timeout). */
+  handshakesFailed: number
   /** Datagrams that were not QUIC, were truncated, or matched no connection and could not start one. */
   badPacketsDropped: number
   packetsReceived: number

@@ -99,6 +99,10 @@ describe('TLS', () => {
       (e) => e,
     )
     expect(await strangerConn).toMatchObject({ code: expect.stringMatching(/^ERR_TLS_/) })
+    // The server counts both failed handshakes once their connections are gone.
+    for (let i = 0; i < 200 && server.stats().handshakesFailed < 2; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(server.stats().handshakesFailed).toBe(2)
+    expect(server.stats().connectionsAccepted).toBe(0)
   })
 
   it('negotiates ALPN from several offered protocols and fails with ERR_TLS_NO_ALPN when none match', async () => {
@@ -135,4 +139,19 @@ describe('TLS', () => {
       code: expect.stringMatching(/^ERR_TLS_/),
     })
   })
+})
+
+describe('TLS failures reach both sides', () => {
+  it('a client that rejects the pinned certificate tells the server, whose connection closes at once', async () => {
+    const [good, wrong] = [await serverCert(), await otherCert()]
+    // A long idle timeout: if the server only learned by timing out, this test would time out first.
+    const server = await endpoint({ idleTimeoutMs: 60_000, tls: { cert: good.cert, key: good.key } })
+    const client = await endpoint({ idleTimeoutMs: 60_000, tls: { pinSha256: [wrong.sha256] } })
+    const accepted = server.incomingConnections[Symbol.asyncIterator]().next()
+    await expect(client.connect(server.address)).rejects.toMatchObject({ code: 'ERR_TLS_PIN_MISMATCH' })
+    const conn = (await accepted).value
+    const info = await conn?.closed
+    expect(info).toMatchObject({ remote: true, app: false })
+    expect(info?.error).toMatchObject({ code: 'ERR_TLS_BAD_CERTIFICATE' })
+  }, 10_000)
 })

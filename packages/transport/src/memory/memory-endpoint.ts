@@ -43,6 +43,7 @@ class MemoryEndpoint implements QuicEndpoint, MemoryHost {
     connectionsDialed: 0,
     connectionsActive: 0,
     connectionsRejected: 0,
+    handshakesFailed: 0,
     badPacketsDropped: 0,
     packetsReceived: 0,
     packetsSent: 0,

@@ -1,0 +1,278 @@
+// Agent figures between two processes over QUIC on loopback, with 1 KiB bodies: this process runs the agent `client`;
+// agent-server.ts (forked) runs `server` (hosting the embedded registry) and the subscriber agents. Request/reply
+// sequential and with 100 in flight, sendCritical acknowledged per second, one-way sends and publish fan-out to 1 and
+// to 10 subscribers, counted where they arrive. Prints one JSON line per metric (the contract of scripts/bench.mjs).
+//
+// Environment knobs (for profiling and quick checks; the runner sets none):
+//   QMS_BENCH_ONLY=request,send   run only the cases whose name starts with one of these
+//   QMS_BENCH_RUNS=5              timed runs per case (after one warm-up run)
+//   QMS_BENCH_PROFILE=<dir>       start the server process with --cpu-prof into <dir>
+import { type ChildProcess, fork } from 'node:child_process'
+import { loadavg } from 'node:os'
+import { RemoteRegistry } from '@quic-multistream/mesh'
+import { Agent } from '../src/index.js'
+import {
+  type Counter,
+  DATA,
+  Echo,
+  FANOUT,
+  SERVER_ID,
+  type ServerCommand,
+  type ServerMessage,
+  type ServerReady,
+  Tick,
+  TOPIC_ALL,
+  TOPIC_ONE,
+  Work,
+} from './agent-wire.js'
+
+const BENCH = 'agent'
+const RUNS = Number(process.env.QMS_BENCH_RUNS ?? 5)
+const RUN_MS = 300
+const IN_FLIGHT = 100
+const ONLY = process.env.QMS_BENCH_ONLY?.split(',').filter(Boolean)
+const PROFILE_DIR = process.env.QMS_BENCH_PROFILE
+/** The whole file must stay well under a minute; past this it reports failure and exits. */
+const WATCHDOG_MS = 55_000
+const RUN_TIMEOUT_MS = 15_000
+
+// ---- output and statistics ----
+
+function emit(metric: string, value: number, unit: string): void {
+  const rounded = Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100
+  console.log(JSON.stringify({ bench: BENCH, metric, value: rounded, unit }))
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** Nearest-rank percentile, `p` in [0, 1]. */
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)
+  })
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer))
+}
+
+// ---- the server process ----
+
+let server: ChildProcess | undefined
+/** Per counter: what this process has sent so far, so the total the server must reach is known. */
+const expected: Record<Counter, number> = { oneway: 0, critical: 0, deliveries: 0 }
+
+function startServer(): Promise<ServerReady> {
+  const execArgv = ['--conditions=source', '--import', 'tsx']
+  if (PROFILE_DIR) execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR)
+  const child = fork(new URL('./agent-server.ts', import.meta.url), [], { execArgv, stdio: ['ignore', 2, 2, 'ipc'] })
+  server = child
+  return withTimeout(
+    new Promise<ServerReady>((resolve, reject) => {
+      child.once('exit', (code, signal) => reject(new Error(`server process exited (${signal ?? code})`)))
+      child.on('message', (m: ServerMessage) => {
+        if (m.type === 'ready') resolve(m)
+      })
+    }),
+    30_000,
+    'starting the server process',
+  )
+}
+
+/** Resolves once the server has counted everything this process sent it of `counter`. */
+function serverReached(counter: Counter): Promise<void> {
+  const child = server!
+  const atLeast = expected[counter]
+  return new Promise<void>((resolve) => {
+    const onMessage = (m: ServerMessage) => {
+      if (m.type !== 'reached' || m.counter !== counter || m.value < atLeast) return
+      child.off('message', onMessage)
+      resolve()
+    }
+    child.on('message', onMessage)
+    child.send({ type: 'wait', counter, atLeast } satisfies ServerCommand)
+  })
+}
+
+async function stopServer(): Promise<void> {
+  const child = server
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  if (child.connected) child.send({ type: 'exit' } satisfies ServerCommand)
+  await withTimeout(exited, 5_000, 'server exit').catch(() => child.kill('SIGKILL'))
+}
+
+// ---- cases ----
+
+interface Case {
+  name: string
+  /** One run; `warm` runs are not recorded. */
+  run(warm: boolean): Promise<void>
+  report(): void
+  failed?: unknown
+}
+
+/** `workers` loops calling `op` until `RUN_MS` has passed; resolves with how many calls completed. */
+async function loop(workers: number, op: (seq: number) => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + RUN_MS
+  let seq = 0
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < deadline) await op(seq++)
+    }),
+  )
+  return seq
+}
+
+function requestSequential(client: Agent): Case {
+  const rates: number[] = []
+  const p50: number[] = []
+  const p99: number[] = []
+  return {
+    name: 'request.seq',
+    async run(warm) {
+      const lat: number[] = []
+      const start = performance.now()
+      let now = start
+      let seq = 0
+      while (now - start < RUN_MS) {
+        const t0 = now
+        const reply = await client.request(SERVER_ID, Echo, { seq, data: DATA })
+        if (reply.seq !== seq) throw new Error(`reply ${reply.seq} to request ${seq}`)
+        seq++
+        now = performance.now()
+        lat.push(now - t0)
+      }
+      if (warm) return
+      rates.push((seq * 1000) / (now - start))
+      p50.push(percentile(lat, 0.5) * 1000)
+      p99.push(percentile(lat, 0.99) * 1000)
+    },
+    report() {
+      emit('request.seq.rate', median(rates), 'rtt/s')
+      emit('request.seq.p50', median(p50), 'us')
+      emit('request.seq.p99', median(p99), 'us')
+    },
+  }
+}
+
+/** `IN_FLIGHT` callers each waiting for their call's outcome before the next: calls completed per second. */
+function inFlight(name: string, unit: string, op: (seq: number) => Promise<unknown>): Case {
+  const rates: number[] = []
+  return {
+    name,
+    async run(warm) {
+      const start = performance.now()
+      const done = await loop(IN_FLIGHT, op)
+      if (!warm) rates.push((done * 1000) / (performance.now() - start))
+    },
+    report() {
+      emit(name, median(rates), unit)
+    },
+  }
+}
+
+/**
+ * Messages the server counts on arrival (one-way sends, publish deliveries): `IN_FLIGHT` senders for `RUN_MS`, then
+ * the rate is what arrived over the time until the last one arrived.
+ */
+function arrivals(name: string, counter: Counter, op: (seq: number) => Promise<number>): Case {
+  const rates: number[] = []
+  return {
+    name,
+    async run(warm) {
+      const start = performance.now()
+      let sent = 0
+      await loop(IN_FLIGHT, async (seq) => {
+        const n = await op(seq)
+        sent += n
+      })
+      expected[counter] += sent
+      await serverReached(counter)
+      if (!warm) rates.push((sent * 1000) / (performance.now() - start))
+    },
+    report() {
+      emit(name, median(rates), 'msg/s')
+    },
+  }
+}
+
+// ---- main ----
+
+let client: Agent | undefined
+
+function selected(name: string): boolean {
+  return !ONLY || ONLY.some((p) => name.startsWith(p))
+}
+
+function fail(what: string, e: unknown): void {
+  console.error(`${BENCH}: ${what} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+  process.exitCode = 1
+}
+
+async function main(): Promise<void> {
+  emit('load.1m.start', loadavg()[0]!, 'load')
+  const ready = await startServer()
+  const c = await Agent.start({
+    id: 'client',
+    registry: new RemoteRegistry({ address: ready.address, id: SERVER_ID }),
+    tls: { cert: ready.cert, key: ready.key, pinSha256: [ready.sha256] },
+  })
+  client = c
+  // Publishers learn subscriptions through the registry: wait until all of them are here.
+  const deadline = Date.now() + 10_000
+  while (c.peers().filter((p) => p.subscriptions.length > 0).length < FANOUT) {
+    if (Date.now() > deadline) throw new Error('the subscribers never showed up in the registry')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+
+  const body = (seq: number) => ({ seq, data: DATA })
+  const cases = [
+    requestSequential(c),
+    inFlight('request.inflight100', 'rtt/s', (seq) => c.request(SERVER_ID, Echo, body(seq))),
+    inFlight('critical.inflight100', 'acked/s', (seq) => c.sendCritical(SERVER_ID, Work, body(seq))),
+    arrivals('send.oneway', 'oneway', async (seq) => {
+      await c.send(SERVER_ID, Work, body(seq))
+      return 1
+    }),
+    arrivals('publish.fanout1', 'deliveries', (seq) => c.publish(TOPIC_ONE, Tick, body(seq))),
+    arrivals('publish.fanout10', 'deliveries', (seq) => c.publish(TOPIC_ALL, Tick, body(seq))),
+  ].filter((k) => selected(k.name))
+
+  const attempt = async (k: Case, what: string, p: () => Promise<void>) => {
+    if (k.failed) return
+    try {
+      await withTimeout(p(), RUN_TIMEOUT_MS, `${k.name} ${what}`)
+    } catch (e) {
+      k.failed = e
+      fail(k.name, e)
+    }
+  }
+  for (const k of cases) await attempt(k, 'warm-up', () => k.run(true))
+  // Runs are interleaved across cases so that load from other processes spreads evenly over them.
+  for (let r = 0; r < RUNS; r++) for (const k of cases) await attempt(k, `run ${r + 1}`, () => k.run(false))
+  for (const k of cases) if (!k.failed) k.report()
+  emit('load.1m.end', loadavg()[0]!, 'load')
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`${BENCH}: still running after ${WATCHDOG_MS} ms, giving up`)
+  server?.kill('SIGKILL')
+  process.exit(1)
+}, WATCHDOG_MS)
+
+main()
+  .catch((e: unknown) => fail('setup', e))
+  .finally(async () => {
+    await client?.stop().catch(() => {})
+    await stopServer()
+    clearTimeout(watchdog)
+    process.exit(process.exitCode ?? 0)
+  })
