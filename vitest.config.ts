@@ -9,7 +9,6 @@ const root = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const alias = Object.fromEntries(
   packages.map((name) => [`@quic-multistream/${name}`, root(`packages/${name}/src/index.ts`)]),
 )
-alias['@qms/test-utils'] = root('test-utils/index.ts')
 
 export default defineConfig({
   test: {

@@ -23,11 +23,5 @@ export {
 export { freeTcpPort, freeUdpPort } from './ports.js'
 export { type ExitInfo, killAll, repoRoot, type SpawnTsOptions, spawnTs, type TsProcess } from './processes.js'
 export { type QuicTestbed, startQuicTestbed } from './quic-endpoints.js'
-export {
-  type ConformanceOptions,
-  type ConnectionPair,
-  echoStreams,
-  readAll,
-  transportConformance,
-} from './transport-conformance.js'
+export { echoStreams, readAll } from './streams.js'
 export { type TypeCheckDiagnostic, type TypeCheckOptions, testCompilerOptions, typeCheck } from './typecheck.js'

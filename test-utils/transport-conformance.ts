@@ -4,8 +4,9 @@
  * An implementation provides a factory that returns a connected pair; each test gets a fresh pair.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { QuicConnection, QuicStream } from '@quic-multistream/transport'
+import type { QuicConnection } from '@quic-multistream/transport'
 import { afterEach, describe, expect, it } from 'vitest'
+import { echoStreams, readAll } from './streams.js'
 
 /** A connected pair: `client` dialed, `server` accepted. */
 export interface ConnectionPair {
@@ -22,35 +23,6 @@ export interface ConformanceOptions {
   lifetimeStreams?: number
   /** Streams open at once; default 1,000 (must not exceed the implementation's stream limit). */
   concurrentStreams?: number
-}
-
-/** Reads a stream to its end. */
-export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = []
-  for await (const chunk of stream) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-/** Serves every incoming stream of `conn`: bidi streams are echoed back; uni streams are echoed on a new uni stream. */
-export function echoStreams(conn: QuicConnection): void {
-  void (async () => {
-    for await (const s of conn.incomingStreams) void echoOne(conn, s)
-  })().catch(() => {})
-}
-
-async function echoOne(conn: QuicConnection, s: QuicStream): Promise<void> {
-  try {
-    if (s.direction === 'bidi') {
-      for await (const chunk of s) await s.write(chunk)
-      await s.end()
-    } else {
-      const data = await readAll(s)
-      const out = await conn.openUni()
-      await out.end(data)
-    }
-  } catch {
-    // Resets and closes are part of some tests; the echo side just stops.
-  }
 }
 
 async function next<T>(it: AsyncIterable<T>): Promise<T> {

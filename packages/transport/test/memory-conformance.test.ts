@@ -1,4 +1,4 @@
-import { transportConformance } from '@qms/test-utils'
+import { transportConformance } from '@qms/test-utils/conformance'
 import { createMemoryEndpoint, MemoryNetwork, type QuicConnection } from '@quic-multistream/transport'
 
 // The in-memory double used by upper-layer unit tests must honour the same contract as the real endpoint.

@@ -1,4 +1,5 @@
-import { type QuicTestbed, startQuicTestbed, transportConformance } from '@qms/test-utils'
+import { type QuicTestbed, startQuicTestbed } from '@qms/test-utils'
+import { transportConformance } from '@qms/test-utils/conformance'
 import { afterAll, beforeAll } from 'vitest'
 
 // The native endpoint, over real UDP sockets on 127.0.0.1, runs the shared conformance suite.
