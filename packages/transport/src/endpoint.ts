@@ -10,7 +10,14 @@ import type { Engine, EngineAddress, EngineConfig, EngineHeader } from './engine
 import { PacketType } from './engine.js'
 import { quicheEngine } from './engine-quiche.js'
 import { TransportErrorCode } from './errors.js'
-import type { ConnectOptions, EndpointOptions, EndpointStats, QuicEndpoint, TlsOptions } from './options.js'
+import {
+  type ConnectOptions,
+  type EndpointOptions,
+  type EndpointStats,
+  emptyEndpointStats,
+  type QuicEndpoint,
+  type TlsOptions,
+} from './options.js'
 import { RetryTokens } from './retry-token.js'
 import { normalizePin } from './tls/certificate.js'
 import type { QuicConnection, SocketAddress } from './types.js'
@@ -83,18 +90,7 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
   private closing: Promise<void> | undefined
   private drained: (() => void) | undefined
 
-  private counters: EndpointStats = {
-    connectionsAccepted: 0,
-    connectionsDialed: 0,
-    connectionsActive: 0,
-    connectionsRejected: 0,
-    handshakesFailed: 0,
-    badPacketsDropped: 0,
-    packetsReceived: 0,
-    packetsSent: 0,
-    retriesSent: 0,
-    versionNegotiationsSent: 0,
-  }
+  private counters: EndpointStats = emptyEndpointStats()
 
   constructor(
     private readonly options: ResolvedEndpointOptions,

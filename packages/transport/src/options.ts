@@ -121,3 +121,19 @@ export interface QuicEndpoint {
   /** Close every connection with `code`, wait for them to finish (up to `timeoutMs`), then close the socket. */
   close(options?: { code?: number; reason?: string; timeoutMs?: number }): Promise<void>
 }
+
+/** Endpoint counters at zero: the starting point of every endpoint implementation. */
+export function emptyEndpointStats(): EndpointStats {
+  return {
+    connectionsAccepted: 0,
+    connectionsDialed: 0,
+    connectionsActive: 0,
+    connectionsRejected: 0,
+    handshakesFailed: 0,
+    badPacketsDropped: 0,
+    packetsReceived: 0,
+    packetsSent: 0,
+    retriesSent: 0,
+    versionNegotiationsSent: 0,
+  }
+}

@@ -1,5 +1,5 @@
-import { readAll, startQuicTestbed } from '@qms/test-utils'
-import type { QuicConnection } from '@quic-multistream/transport'
+import { type QuicTestbed, readAll, startQuicTestbed } from '@qms/test-utils'
+import type { ConnectOptions, QuicConnection } from '@quic-multistream/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 
 /** Server side: answers each stream with `early` or `late`, depending on whether its data came in 0-RTT. */
@@ -13,6 +13,15 @@ function replyWithPhase(conn: QuicConnection): void {
   })()
 }
 
+/** Connects once and leaves, so the client holds a session ticket for the server (it arrives just after the handshake). */
+async function visitOnce(bed: QuicTestbed, tls?: ConnectOptions['tls']): Promise<QuicConnection> {
+  const first = await bed.client.connect({ ...bed.server.address, ...(tls ? { tls } : {}) })
+  await bed.accept()
+  await new Promise((r) => setTimeout(r, 50))
+  await first.close()
+  return first
+}
+
 describe('0-RTT resumption', () => {
   let close: (() => Promise<void>) | undefined
   afterEach(async () => close?.())
@@ -20,12 +29,9 @@ describe('0-RTT resumption', () => {
   it('a client reconnecting to a server it has seen sends stream data in 0-RTT', async () => {
     const bed = await startQuicTestbed()
     close = bed.close
-    const first = await bed.pair()
-    expect(first.client.resumed).toBe(false)
-    expect(first.client.earlyData).toBe(false)
-    // Let the session ticket arrive, then leave.
-    await new Promise((r) => setTimeout(r, 50))
-    await first.client.close()
+    const first = await visitOnce(bed)
+    expect(first.resumed).toBe(false)
+    expect(first.earlyData).toBe(false)
 
     const client = await bed.client.connect(bed.server.address)
     // Usable before the handshake completes: the stream is written in 0-RTT.
@@ -43,9 +49,7 @@ describe('0-RTT resumption', () => {
   it('a server with earlyData disabled makes the client wait for the handshake, and data still arrives', async () => {
     const bed = await startQuicTestbed({ server: { earlyData: false } })
     close = bed.close
-    const first = await bed.pair()
-    await new Promise((r) => setTimeout(r, 50))
-    await first.client.close()
+    await visitOnce(bed)
 
     const client = await bed.client.connect(bed.server.address)
     const server = await bed.accept()
@@ -59,9 +63,7 @@ describe('0-RTT resumption', () => {
   it('a client with earlyData disabled never sends 0-RTT', async () => {
     const bed = await startQuicTestbed({ client: { earlyData: false } })
     close = bed.close
-    const first = await bed.pair()
-    await new Promise((r) => setTimeout(r, 50))
-    await first.client.close()
+    await visitOnce(bed)
     const client = await bed.client.connect(bed.server.address)
     const server = await bed.accept()
     replyWithPhase(server)
@@ -76,9 +78,7 @@ describe('0-RTT and certificate verification', () => {
   it('a resumed connection is still verified: a pin that does not match fails with ERR_TLS_PIN_MISMATCH', async () => {
     const bed = await startQuicTestbed()
     try {
-      const first = await bed.client.connect({ ...bed.server.address, tls: { insecure: true } })
-      await new Promise((r) => setTimeout(r, 50))
-      await first.close()
+      await visitOnce(bed, { insecure: true })
       const wrongPin = 'ab'.repeat(32)
       const outcome = await bed.client.connect({ ...bed.server.address, tls: { pinSha256: [wrongPin] } }).then(
         (c) => c.closed.then((i) => i.error),
@@ -93,9 +93,7 @@ describe('0-RTT and certificate verification', () => {
   it('a resumed connection with the right pin stays open after its handshake completes', async () => {
     const bed = await startQuicTestbed()
     try {
-      const first = await bed.pair()
-      await new Promise((r) => setTimeout(r, 50))
-      await first.client.close()
+      await visitOnce(bed)
       const again = await bed.client.connect(bed.server.address)
       // Written before anything else happens, so it can only travel in 0-RTT.
       const s = await again.openBidi()

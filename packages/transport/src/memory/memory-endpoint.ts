@@ -1,7 +1,13 @@
 import { QmsError } from '@quic-multistream/protocol'
 import { AsyncQueue } from '../async-queue.js'
 import { TransportErrorCode } from '../errors.js'
-import type { ConnectOptions, EndpointOptions, EndpointStats, QuicEndpoint } from '../options.js'
+import {
+  type ConnectOptions,
+  type EndpointOptions,
+  type EndpointStats,
+  emptyEndpointStats,
+  type QuicEndpoint,
+} from '../options.js'
 import type { QuicConnection, SocketAddress } from '../types.js'
 import { MemoryConnection, type MemoryLimits } from './memory-connection.js'
 import { type MemoryDialer, type MemoryHost, MemoryNetwork } from './memory-network.js'
@@ -38,18 +44,7 @@ class MemoryEndpoint implements QuicEndpoint, MemoryHost {
   readonly #maxConnections: number
   readonly #connectTimeoutMs: number
   readonly #limits: MemoryLimits
-  readonly #stats: EndpointStats = {
-    connectionsAccepted: 0,
-    connectionsDialed: 0,
-    connectionsActive: 0,
-    connectionsRejected: 0,
-    handshakesFailed: 0,
-    badPacketsDropped: 0,
-    packetsReceived: 0,
-    packetsSent: 0,
-    retriesSent: 0,
-    versionNegotiationsSent: 0,
-  }
+  readonly #stats: EndpointStats = emptyEndpointStats()
   #closed = false
 
   constructor(network: MemoryNetwork, address: SocketAddress, options: MemoryEndpointOptions) {
