@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import * as dgram from 'node:dgram'
+import { lookup as dnsLookup } from 'node:dns'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { createLogger, QmsError } from '@quic-multistream/protocol'
@@ -102,6 +103,7 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
       type: v6 ? 'udp6' : 'udp4',
       recvBufferSize: options.socketBufferSize,
       sendBufferSize: options.socketBufferSize,
+      lookup: literalLookup,
     })
     this.serverChecks = { requireClientCert: options.tls.requireClientCert ?? false }
     if (options.accept && !(options.tls.cert && options.tls.key)) {
@@ -579,6 +581,25 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     })()
     return this.closing
   }
+}
+
+/**
+ * Every send names its destination by IP literal (we resolve names once, in connect). Node would still run each
+ * send through dns.lookup and a nextTick; answering literals synchronously takes that off the per-packet path.
+ */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const kind = isIP(address)
+  if (kind !== 0) {
+    callback(null, address, kind)
+    return
+  }
+  dnsLookup(address, { family: family === 6 || family === 'IPv6' ? 6 : 4 }, (err, resolved, fam) =>
+    callback(err, resolved, fam),
+  )
 }
 
 function policyKey(p: TlsOptions): string {
