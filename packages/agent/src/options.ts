@@ -10,7 +10,7 @@ import type { RequestDef } from './messages.js'
  */
 export type TransportFactory = (options: EndpointOptions) => Promise<QuicEndpoint>
 
-/** Pool settings an agent passes through to its {@link ConnectionPool}. */
+/** Pool settings an agent passes through to its `ConnectionPool` (from `@quic-multistream/mesh`). */
 export type AgentPoolOptions = Pick<
   ConnectionPoolOptions,
   | 'maxConnections'
