@@ -3,26 +3,8 @@
  * an echo over a bidirectional stream, a burst of concurrent streams, a datagram, and a 0-RTT reconnect.
  * Run: `npm run demo` from the repository root (or `pnpm --filter @quic-multistream/example-echo start`).
  */
-import { createEndpoint, generateDevCertificate, type QuicConnection } from '@quic-multistream/transport'
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = []
-  for await (const chunk of stream) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-function serveEcho(conn: QuicConnection): void {
-  void (async () => {
-    for await (const stream of conn.incomingStreams) {
-      void (async () => {
-        await stream.end(await readAll(stream))
-      })()
-    }
-  })()
-  void (async () => {
-    for await (const d of conn.incomingDatagrams) conn.sendDatagram(d)
-  })()
-}
+import { createEndpoint, generateDevCertificate } from '@quic-multistream/transport'
+import { readAll, serveEcho } from './src/index.js'
 
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(2)} ms`
 
@@ -31,9 +13,7 @@ console.log(`dev certificate sha256 ${cert.sha256} (valid until ${cert.notAfter.
 const server = await createEndpoint({ tls: { cert: cert.cert, key: cert.key } })
 const client = await createEndpoint({ tls: { pinSha256: [cert.sha256] } })
 console.log(`server listening on udp://${server.address.host}:${server.address.port} (ALPN qms/1)`)
-void (async () => {
-  for await (const conn of server.incomingConnections) serveEcho(conn)
-})()
+serveEcho(server)
 
 let t0 = performance.now()
 const conn = await client.connect(server.address)
