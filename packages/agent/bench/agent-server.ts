@@ -2,9 +2,10 @@
 // embedded registry, answers requests and counts one-way and critical messages, plus `FANOUT` subscriber agents that
 // count publish deliveries. Answers `wait` commands over IPC when a counter reaches a value. Exits when told to, when
 // its parent goes away, or after a hard deadline, so a broken run never leaves it behind.
+
+import { Agent } from '@quic-multistream/agent'
 import { RegistryServer, RemoteRegistry } from '@quic-multistream/mesh'
 import { generateDevCertificate } from '@quic-multistream/transport'
-import { Agent } from '../src/index.js'
 import {
   BlobBack,
   type Counter,
@@ -54,7 +55,10 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void shutdown(0))
   process.on('message', (m: ServerCommand) => {
     if (m.type === 'exit') void shutdown(0)
-    else if (counts[m.counter] >= m.atLeast) send({ type: 'reached', counter: m.counter, value: counts[m.counter] })
+    else if (m.type === 'cpu') {
+      const { user, system } = process.cpuUsage()
+      send({ type: 'cpu', us: user + system })
+    } else if (counts[m.counter] >= m.atLeast) send({ type: 'reached', counter: m.counter, value: counts[m.counter] })
     else waiters.push({ counter: m.counter, atLeast: m.atLeast })
   })
 

@@ -1,8 +1,9 @@
 // What the two processes of agent.bench.ts agree on: the message types (1 KiB bodies), the topics, and the IPC
 // messages between the bench and its server process (agent-server.ts).
+
+import { defineRequest } from '@quic-multistream/agent'
 import { defineMessage } from '@quic-multistream/protocol'
 import { z } from 'zod'
-import { defineRequest } from '../src/index.js'
 
 /** A 1 KiB body: a sequence number and 1,024 bytes of text. */
 const body = z.object({ seq: z.number().int(), data: z.string() })
@@ -40,6 +41,11 @@ export interface ServerReached {
   counter: Counter
   value: number
 }
-export type ServerMessage = ServerReady | ServerReached
+/** Answer to `cpu`: the server process's CPU time so far (`process.cpuUsage()`, user + system), in microseconds. */
+export interface ServerCpu {
+  type: 'cpu'
+  us: number
+}
+export type ServerMessage = ServerReady | ServerReached | ServerCpu
 /** `wait` answers once `counter` is at least `atLeast`. */
-export type ServerCommand = { type: 'wait'; counter: Counter; atLeast: number } | { type: 'exit' }
+export type ServerCommand = { type: 'wait'; counter: Counter; atLeast: number } | { type: 'cpu' } | { type: 'exit' }

@@ -2,15 +2,20 @@
 // agent-server.ts (forked) runs `server` (hosting the embedded registry) and the subscriber agents. Request/reply
 // sequential and with 100 in flight, sendCritical acknowledged per second, one-way sends and publish fan-out to 1 and
 // to 10 subscribers, counted where they arrive. Prints one JSON line per metric (the contract of scripts/bench.mjs).
+// Each case also reports the CPU time per operation of both processes (`<case>.cpu.client`, `<case>.cpu.server`):
+// the two take turns more than they overlap, so the rate is close to one over their sum, and unlike the rate the CPU
+// cost hardly moves with other load on the machine.
 //
 // Environment knobs (for profiling and quick checks; the runner sets none):
 //   QMS_BENCH_ONLY=request,send   run only the cases whose name starts with one of these
 //   QMS_BENCH_RUNS=5              timed runs per case (after one warm-up run)
 //   QMS_BENCH_PROFILE=<dir>       start the server process with --cpu-prof into <dir>
+// Run without `--conditions=source` (after `npx tsc -b`), both processes use the compiled packages instead of tsx's
+// on-the-fly transpilation of their sources, which wraps every closure it creates in a `__name` call.
 import { type ChildProcess, fork } from 'node:child_process'
 import { loadavg } from 'node:os'
+import { Agent } from '@quic-multistream/agent'
 import { RemoteRegistry } from '@quic-multistream/mesh'
-import { Agent } from '../src/index.js'
 import {
   type Counter,
   DATA,
@@ -70,7 +75,10 @@ let server: ChildProcess | undefined
 const expected: Record<Counter, number> = { oneway: 0, critical: 0, deliveries: 0 }
 
 function startServer(): Promise<ServerReady> {
-  const execArgv = ['--conditions=source', '--import', 'tsx']
+  // The server runs like this process: from the packages' sources when started with `--conditions=source` (as
+  // scripts/bench.mjs does), else from their compiled `dist` (after `npx tsc -b`).
+  const execArgv = ['--import', 'tsx']
+  if (process.execArgv.includes('--conditions=source')) execArgv.unshift('--conditions=source')
   if (PROFILE_DIR) execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR)
   const child = fork(new URL('./agent-server.ts', import.meta.url), [], { execArgv, stdio: ['ignore', 2, 2, 'ipc'] })
   server = child
@@ -99,6 +107,49 @@ function serverReached(counter: Counter): Promise<void> {
     child.on('message', onMessage)
     child.send({ type: 'wait', counter, atLeast } satisfies ServerCommand)
   })
+}
+
+/** CPU time (user + system) used so far by this process and by the server process, in microseconds. */
+async function cpuNow(): Promise<{ client: number; server: number }> {
+  const child = server!
+  const serverUs = await new Promise<number>((resolve) => {
+    const onMessage = (m: ServerMessage) => {
+      if (m.type !== 'cpu') return
+      child.off('message', onMessage)
+      resolve(m.us)
+    }
+    child.on('message', onMessage)
+    child.send({ type: 'cpu' } satisfies ServerCommand)
+  })
+  const { user, system } = process.cpuUsage()
+  return { client: user + system, server: serverUs }
+}
+
+/**
+ * CPU microseconds per operation in each process, collected over a case's timed runs. Less sensitive to other load
+ * on the machine than rates are, so small changes show; both processes' share counts when they take turns.
+ */
+class CpuCost {
+  readonly client: number[] = []
+  readonly server: number[] = []
+  #start: { client: number; server: number } | undefined
+
+  async begin(): Promise<void> {
+    this.#start = await cpuNow()
+  }
+
+  async end(ops: number): Promise<void> {
+    const start = this.#start!
+    const now = await cpuNow()
+    if (ops <= 0) return
+    this.client.push((now.client - start.client) / ops)
+    this.server.push((now.server - start.server) / ops)
+  }
+
+  report(name: string, unit: string): void {
+    emit(`${name}.cpu.client`, median(this.client), `us/${unit}`)
+    emit(`${name}.cpu.server`, median(this.server), `us/${unit}`)
+  }
 }
 
 async function stopServer(): Promise<void> {
@@ -135,10 +186,12 @@ function requestSequential(client: Agent): Case {
   const rates: number[] = []
   const p50: number[] = []
   const p99: number[] = []
+  const cpu = new CpuCost()
   return {
     name: 'request.seq',
     async run(warm) {
       const lat: number[] = []
+      if (!warm) await cpu.begin()
       const start = performance.now()
       let now = start
       let seq = 0
@@ -151,6 +204,7 @@ function requestSequential(client: Agent): Case {
         lat.push(now - t0)
       }
       if (warm) return
+      await cpu.end(seq)
       rates.push((seq * 1000) / (now - start))
       p50.push(percentile(lat, 0.5) * 1000)
       p99.push(percentile(lat, 0.99) * 1000)
@@ -159,6 +213,7 @@ function requestSequential(client: Agent): Case {
       emit('request.seq.rate', median(rates), 'rtt/s')
       emit('request.seq.p50', median(p50), 'us')
       emit('request.seq.p99', median(p99), 'us')
+      cpu.report('request.seq', 'rtt')
     },
   }
 }
@@ -166,15 +221,20 @@ function requestSequential(client: Agent): Case {
 /** `IN_FLIGHT` callers each waiting for their call's outcome before the next: calls completed per second. */
 function inFlight(name: string, unit: string, op: (seq: number) => Promise<unknown>): Case {
   const rates: number[] = []
+  const cpu = new CpuCost()
   return {
     name,
     async run(warm) {
+      if (!warm) await cpu.begin()
       const start = performance.now()
       const done = await loop(IN_FLIGHT, op)
-      if (!warm) rates.push((done * 1000) / (performance.now() - start))
+      if (warm) return
+      rates.push((done * 1000) / (performance.now() - start))
+      await cpu.end(done)
     },
     report() {
       emit(name, median(rates), unit)
+      cpu.report(name, 'call')
     },
   }
 }
@@ -185,9 +245,11 @@ function inFlight(name: string, unit: string, op: (seq: number) => Promise<unkno
  */
 function arrivals(name: string, counter: Counter, op: (seq: number) => Promise<number>): Case {
   const rates: number[] = []
+  const cpu = new CpuCost()
   return {
     name,
     async run(warm) {
+      if (!warm) await cpu.begin()
       const start = performance.now()
       let sent = 0
       await loop(IN_FLIGHT, async (seq) => {
@@ -196,10 +258,13 @@ function arrivals(name: string, counter: Counter, op: (seq: number) => Promise<n
       })
       expected[counter] += sent
       await serverReached(counter)
-      if (!warm) rates.push((sent * 1000) / (performance.now() - start))
+      if (warm) return
+      rates.push((sent * 1000) / (performance.now() - start))
+      await cpu.end(sent)
     },
     report() {
       emit(name, median(rates), 'msg/s')
+      cpu.report(name, 'msg')
     },
   }
 }

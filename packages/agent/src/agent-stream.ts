@@ -12,6 +12,7 @@ import {
   QmsError,
 } from '@quic-multistream/protocol'
 import type { QuicStream } from '@quic-multistream/transport'
+import { nextMessageId } from './message-ids.js'
 import type { ReceivedMessage } from './messages.js'
 
 /** How an {@link AgentStream} is put together (by `openStream` or by the accepting side). */
@@ -73,6 +74,7 @@ export class AgentStream implements AsyncIterable<ReceivedMessage> {
   async send<D extends AnyMessageDef>(def: D, body: InferInput<D>): Promise<void> {
     def.parse(body)
     const env = createEnvelope({
+      id: nextMessageId(),
       kind: 'send',
       type: def.type,
       from: this.#init.selfId,

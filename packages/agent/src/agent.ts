@@ -42,6 +42,7 @@ import { AgentErrorCode } from './errors.js'
 import { HandlerTable, type StreamHandler } from './handler-table.js'
 import { Inbound, type ReplyPath } from './inbound.js'
 import { LocalSubscriptions } from './local-subscriptions.js'
+import { nextMessageId } from './message-ids.js'
 import {
   isRequestDef,
   type MessageHandler,
@@ -230,6 +231,7 @@ export class Agent {
     this.#checkOutgoing(def, body)
     const lane = options.priority ?? 'normal'
     const env = createEnvelope({
+      id: nextMessageId(),
       kind: 'send',
       type: def.type,
       from: this.id,
@@ -261,6 +263,7 @@ export class Agent {
     this.#checkOutgoing(def, body)
     const timeout = options.timeout ?? this.#o.criticalTimeoutMs ?? 30_000
     const env = createEnvelope({
+      id: nextMessageId(),
       kind: 'critical',
       type: def.type,
       from: this.id,
@@ -270,9 +273,8 @@ export class Agent {
     })
     const call = this.#calls.add(new PendingCall(env, peer, Date.now() + timeout, undefined))
     this.#counters.critical.sent++
-    const stopAbort = this.#abortWith(options.signal, () => {
-      this.#calls.fail(env.id, abortError(options.signal!, 'sendCritical'))
-    })
+    const signal = options.signal
+    if (signal) call.listen(signal, () => this.#calls.fail(env.id, abortError(signal, 'sendCritical')))
     void this.#out.deliverCritical(call)
     try {
       await call.promise
@@ -280,8 +282,6 @@ export class Agent {
     } catch (e) {
       this.#counters.error(isQmsError(e) ? e.code : AgentErrorCode.HANDLER)
       throw e
-    } finally {
-      stopAbort?.()
     }
   }
 
@@ -311,6 +311,25 @@ export class Agent {
     body: unknown,
     options: RequestOptions & { reply?: AnyMessageDef } = {},
   ): Promise<unknown> {
+    const call = this.#startRequest(peer, def, body, options)
+    try {
+      const reply = await call.promise
+      this.#counters.requests.succeeded++
+      return reply
+    } catch (e) {
+      this.#counters.requests.failed++
+      this.#counters.error(isQmsError(e) ? e.code : AgentErrorCode.HANDLER)
+      throw e
+    }
+  }
+
+  /** Registers and sends a request; everything but waiting for the answer (kept apart so the await is cheap). */
+  #startRequest(
+    peer: string,
+    def: AnyMessageDef | RequestDef,
+    body: unknown,
+    options: RequestOptions & { reply?: AnyMessageDef },
+  ): PendingCall {
     const requestDef = isRequestDef(def) ? def.request : def
     const replyDef = isRequestDef(def) ? def.reply : options.reply
     if (!replyDef) throw new QmsError('ERR_INVALID_ARGUMENT', 'request() with a plain definition needs { reply }')
@@ -318,6 +337,7 @@ export class Agent {
     const lane = options.priority ?? 'normal'
     const deadline = Date.now() + (options.timeout ?? this.#o.requestTimeoutMs ?? 10_000)
     const env = createEnvelope({
+      id: nextMessageId(),
       kind: 'request',
       type: requestDef.type,
       from: this.id,
@@ -328,28 +348,14 @@ export class Agent {
     })
     const call = this.#calls.add(new PendingCall(env, peer, deadline, replyDef))
     this.#counters.requests.sent++
-    const stopAbort = this.#abortWith(options.signal, () => {
-      if (this.#calls.fail(env.id, abortError(options.signal!, 'request'))) this.#out.cancel(call)
-    })
-    this.#out.transmit(peer, env, lane, options, call).then(
-      () => {
-        call.sent = true
-        // Timed out or aborted while connecting: the request left anyway, so withdraw it.
-        if (!this.#calls.get(env.id)) this.#out.cancel(call)
-      },
-      (e: unknown) => this.#calls.fail(env.id, e),
-    )
-    try {
-      const reply = await call.promise
-      this.#counters.requests.succeeded++
-      return reply
-    } catch (e) {
-      this.#counters.requests.failed++
-      this.#counters.error(isQmsError(e) ? e.code : AgentErrorCode.HANDLER)
-      throw e
-    } finally {
-      stopAbort?.()
+    const signal = options.signal
+    if (signal) {
+      call.listen(signal, () => {
+        if (this.#calls.fail(env.id, abortError(signal, 'request'))) this.#out.cancel(call)
+      })
     }
+    void this.#out.transmit(peer, env, lane, options, call)
+    return call
   }
 
   /**
@@ -438,6 +444,7 @@ export class Agent {
     const link = await this.#pool.get(peer, options.signal === undefined ? {} : { signal: options.signal })
     const stream = await link.openStream(laneToPriority(lane))
     const open = createEnvelope({
+      id: nextMessageId(),
       kind: 'stream-open',
       type: name,
       from: this.id,
@@ -493,6 +500,7 @@ export class Agent {
   async notify<D extends AnyMessageDef>(peer: string, def: D, body: InferInput<D>): Promise<boolean> {
     this.#checkOutgoing(def, body)
     const env = createEnvelope({
+      id: nextMessageId(),
       kind: 'send',
       type: def.type,
       from: this.id,
@@ -570,7 +578,12 @@ export class Agent {
     this.#stopController.abort(stopped)
     this.#inbound.abortAll(stopped)
     for (const call of [...this.#calls.values()]) this.#calls.fail(call.env.id, stopped)
-    await Promise.race([this.#pool.drain(), sleep(Math.max(0, drainUntil - Date.now()))])
+    // The deadline's timer is cancelled once the pool drains, or it would keep the process alive until it fires.
+    const drained = new AbortController()
+    await Promise.race([
+      this.#pool.drain(),
+      sleep(Math.max(0, drainUntil - Date.now()), drained.signal).catch(() => undefined),
+    ]).finally(() => drained.abort())
     this.#directory.stop()
     await this.#pool.close({ graceMs: Math.max(0, drainUntil - Date.now()) })
     await this.#registry.close()
@@ -639,16 +652,5 @@ export class Agent {
   #checkOutgoing(def: AnyMessageDef, body: unknown): void {
     this.#assertRunning()
     if (this.#validateOutgoing) def.parse(body)
-  }
-
-  /** Runs `fn` when `signal` fires (at once if it already has); returns the remover, if one is needed. */
-  #abortWith(signal: AbortSignal | undefined, fn: () => void): (() => void) | undefined {
-    if (!signal) return undefined
-    if (signal.aborted) {
-      queueMicrotask(fn)
-      return undefined
-    }
-    signal.addEventListener('abort', fn, { once: true })
-    return () => signal.removeEventListener('abort', fn)
   }
 }

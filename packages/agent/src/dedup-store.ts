@@ -185,7 +185,7 @@ export function restoreDedupWindow(options: DedupOptions = {}): DedupWindow<Crit
   const window = new DedupWindow<CriticalRecord>(options)
   const records = options.store?.load({ ttlMs: window.ttlMs, max: window.max }) ?? []
   for (const r of records) {
-    window.add(`${r.from}\u0000${r.id}`, { answer: r.answer, paths: new Set() }, r.at)
+    window.add(`${r.from}\u0000${r.id}`, { answer: r.answer, paths: [] }, r.at)
   }
   if (records.length > 0) log('restored %d handled critical message id(s)', records.length)
   return window

@@ -1,10 +1,19 @@
+interface Entry<V> {
+  key: string
+  value: V
+  expiresAt: number
+}
+
 /**
  * Remembers recently seen message ids for a while, so a redelivered critical message is recognised. Bounded both by
- * age (`ttlMs`) and by count (`max`): ids are kept in arrival order and the oldest fall off first, so trimming is
- * O(1) per insert and needs no timer.
+ * age (`ttlMs`) and by count (`max`): entries are also kept in arrival order in a queue, and the oldest fall off
+ * first, so trimming is O(1) per insert and needs no timer.
  */
 export class DedupWindow<V> {
-  readonly #entries = new Map<string, { value: V; expiresAt: number }>()
+  readonly #entries = new Map<string, Entry<V>>()
+  /** Entries in arrival order from `#head` on (arrival order is expiry order); replaced ones stay until trimmed. */
+  #order: Array<Entry<V> | undefined> = []
+  #head = 0
   readonly #ttlMs: number
   readonly #max: number
 
@@ -43,11 +52,26 @@ export class DedupWindow<V> {
    * first so that arrival order stays expiry order); trims expired and excess entries from the old end.
    */
   add(key: string, value: V, at: number = Date.now()): void {
-    const now = Date.now()
-    this.#entries.set(key, { value, expiresAt: at + this.#ttlMs })
-    for (const [k, e] of this.#entries) {
-      if (this.#entries.size <= this.#max && e.expiresAt > now) break
-      this.#entries.delete(k)
+    const entry: Entry<V> = { key, value, expiresAt: at + this.#ttlMs }
+    this.#entries.set(key, entry)
+    this.#order.push(entry)
+    this.#trim(Date.now())
+  }
+
+  #trim(now: number): void {
+    const order = this.#order
+    let head = this.#head
+    while (head < order.length) {
+      const oldest = order[head]!
+      if (this.#entries.size <= this.#max && oldest.expiresAt > now) break
+      if (this.#entries.get(oldest.key) === oldest) this.#entries.delete(oldest.key)
+      order[head++] = undefined
     }
+    // Drop the consumed front of the queue once it is most of it, so it costs O(1) per entry over time.
+    if (head > 1_024 && head * 2 > order.length) {
+      this.#order = order.slice(head)
+      head = 0
+    }
+    this.#head = head
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingStream, PeerLink } from '@quic-multistream/mesh'
+import { type IncomingStream, MeshErrorCode, type PeerLink } from '@quic-multistream/mesh'
 import {
   createEnvelope,
   createLogger,
@@ -17,6 +17,7 @@ import type { DedupWindow } from './dedup-window.js'
 import { AgentErrorCode } from './errors.js'
 import type { HandlerTable } from './handler-table.js'
 import type { LocalSubscriptions } from './local-subscriptions.js'
+import { nextMessageId } from './message-ids.js'
 import type { MessageContext, RequestContext } from './messages.js'
 import type { PendingCalls } from './pending-calls.js'
 import { describeFailure, errorEnvelope } from './remote-errors.js'
@@ -33,7 +34,18 @@ export interface CriticalRecord {
   /** The ack or error once the handler finished. */
   answer: Envelope | undefined
   /** Paths waiting for the answer (a redelivery can arrive on a new connection while the handler runs). */
-  paths: Set<ReplyPath>
+  paths: ReplyPath[]
+}
+
+/** Lane index (0 critical .. 4 background) of each priority, for the per-lane counters. */
+const laneIndexOf = Uint8Array.from({ length: 256 }, (_, p) => LANES.indexOf(priorityToLane(p)))
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as { then?: unknown } | null | undefined)?.then === 'function'
+}
+
+function lostAnswer(e: unknown): void {
+  log('an answer was lost: %s', e instanceof Error ? e.message : String(e))
 }
 
 /**
@@ -99,8 +111,6 @@ export interface InboundContext {
   stopSignal: AbortSignal
 }
 
-const laneIndex = (priority: number): number => LANES.indexOf(priorityToLane(priority))
-
 /**
  * Everything that arrives: answers settle pending calls; requests, messages, publishes, datagrams and streams run
  * their handlers. Handlers run concurrently and never block the stream they came on (so a handler can call back the
@@ -137,7 +147,13 @@ export class Inbound {
   /** One envelope from a peer's stream (`link` set) or from ourselves. */
   envelope(env: Envelope, path: ReplyPath, link: PeerLink | undefined): void | Promise<void> {
     const c = this.#c
-    c.counters.received[laneIndex(env.priority)]!++
+    c.counters.received[laneIndexOf[env.priority]!]!++
+    if (link !== undefined && env.from !== link.peerId) {
+      // Only the hello authenticated who is at the other end: an envelope claiming another sender is refused, so
+      // nobody can act, cancel or answer in another agent's name.
+      this.#refuse(env, path, MeshErrorCode.AUTH, `"${link.peerId}" sent an envelope from "${env.from}"`)
+      return
+    }
     switch (env.kind) {
       case 'reply':
       case 'ack':
@@ -150,9 +166,10 @@ export class Inbound {
           ?.abort(new QmsError(AgentErrorCode.ABORTED, 'caller cancelled'))
         return
       case 'ping':
-        void this.#reply(
+        this.#reply(
           path,
           createEnvelope({
+            id: nextMessageId(),
             kind: 'pong',
             type: '',
             from: c.selfId,
@@ -220,6 +237,7 @@ export class Inbound {
     }
     c.counters.streams.accepted++
     const accept = createEnvelope({
+      id: nextMessageId(),
       kind: 'reply',
       type: open.type,
       from: c.selfId,
@@ -292,90 +310,142 @@ export class Inbound {
       this.#refuse(env, path, AgentErrorCode.SCHEMA, describeFailure(e).message)
       return
     }
-    const key = `${env.from}\u0000${env.id}`
     const ctx = new ServedRequest(env)
-    this.#serving.set(key, ctx)
     c.counters.requests.served++
-    this.#run(async () => {
-      try {
-        const reply = await entry.fn(body, ctx)
-        if (ctx.aborted) return
-        if (typeof reply !== 'object' || reply === null || typeof reply.type !== 'string') {
-          throw new QmsError(AgentErrorCode.HANDLER, `handler of "${env.type}" returned no message`)
-        }
-        if (entry.replyType !== undefined && reply.type !== entry.replyType) {
-          throw new QmsError(
-            AgentErrorCode.HANDLER,
-            `handler of "${env.type}" returned "${reply.type}", not "${entry.replyType}"`,
-          )
-        }
-        await this.#reply(
-          path,
-          createEnvelope({
-            kind: 'reply',
-            type: reply.type,
-            from: c.selfId,
-            to: env.from,
-            corr: env.id,
-            priority: env.priority,
-            body: reply.body,
-          }),
-        )
-      } catch (e) {
-        if (ctx.aborted) return
-        const { code, message } = describeFailure(e)
-        c.counters.error(code)
-        await this.#reply(path, errorEnvelope(c.selfId, env, 'handler', code, message))
-      } finally {
+    let result: unknown
+    try {
+      result = entry.fn(body, ctx)
+    } catch (e) {
+      this.#handlerFailed(env, path, e)
+      return
+    }
+    // A synchronous handler is answered at once; only one still running can be cancelled or counted as busy.
+    if (!isPromiseLike(result)) {
+      this.#answerRequest(env, path, entry.replyType, result)
+      return
+    }
+    const key = `${env.from}\u0000${env.id}`
+    this.#serving.set(key, ctx)
+    this.#begin(link)
+    result.then(
+      (reply) => {
         this.#serving.delete(key)
-      }
-    }, link)
+        if (!ctx.aborted) this.#answerRequest(env, path, entry.replyType, reply)
+        this.#end(link)
+      },
+      (e: unknown) => {
+        this.#serving.delete(key)
+        if (!ctx.aborted) this.#handlerFailed(env, path, e)
+        this.#end(link)
+      },
+    )
   }
 
-  #oneWay(env: Envelope, path: ReplyPath, link: PeerLink | undefined, done?: (answer: Envelope) => void): void {
-    const c = this.#c
-    const refuse = (code: string, message: string) => {
-      const answer = errorEnvelope(c.selfId, env, 'agent', code, message)
-      c.counters.error(code)
-      if (done) done(answer)
-      else void this.#reply(path, answer)
+  /** Sends a request handler's reply, or an error if what it returned is no (or the wrong) message. */
+  #answerRequest(env: Envelope, path: ReplyPath, replyType: string | undefined, reply: unknown): void {
+    const message = reply as { type?: unknown; body?: unknown } | null
+    if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
+      this.#handlerFailed(
+        env,
+        path,
+        new QmsError(AgentErrorCode.HANDLER, `handler of "${env.type}" returned no message`),
+      )
+      return
     }
+    if (replyType !== undefined && message.type !== replyType) {
+      const text = `handler of "${env.type}" returned "${message.type}", not "${replyType}"`
+      this.#handlerFailed(env, path, new QmsError(AgentErrorCode.HANDLER, text))
+      return
+    }
+    this.#reply(
+      path,
+      createEnvelope({
+        id: nextMessageId(),
+        kind: 'reply',
+        type: message.type,
+        from: this.#c.selfId,
+        to: env.from,
+        corr: env.id,
+        priority: env.priority,
+        body: message.body,
+      }),
+    )
+  }
+
+  #handlerFailed(env: Envelope, path: ReplyPath, e: unknown): void {
+    const { code, message } = describeFailure(e)
+    this.#c.counters.error(code)
+    this.#reply(path, errorEnvelope(this.#c.selfId, env, 'handler', code, message))
+  }
+
+  /**
+   * Runs the one-way handler of `env`. A plain `send` gets an answer only when it is refused; a critical message
+   * (`record` set) is always answered: ack or error, once the handler has finished.
+   */
+  #oneWay(env: Envelope, path: ReplyPath, link: PeerLink | undefined, record?: CriticalRecord): void {
+    const c = this.#c
     const entry = c.handlers.oneWay.get(env.type)
     if (!entry) {
-      const known = c.messages.has(env.type)
-      refuse(known ? AgentErrorCode.NO_RESPONDERS : AgentErrorCode.UNKNOWN_TYPE, `no handler for "${env.type}"`)
+      this.#refuseOneWay(env, path, record, this.#missingHandler(env.type), `no handler for "${env.type}"`)
       return
     }
     let body: unknown
     try {
       body = entry.def.parse(env.body)
     } catch (e) {
-      refuse(AgentErrorCode.SCHEMA, describeFailure(e).message)
+      this.#refuseOneWay(env, path, record, AgentErrorCode.SCHEMA, describeFailure(e).message)
       return
     }
-    this.#run(async () => {
-      try {
-        // A synchronous handler is settled without a microtask hop: nothing else runs between its side effects and
-        // the dedup record `done` writes, so a crash cannot leave a batch of handled but unrecorded messages.
-        const pending = entry.fn(body, this.#context(env))
-        if (pending !== undefined) await pending
-        done?.(
-          createEnvelope({
-            kind: 'ack',
-            type: env.type,
-            from: c.selfId,
-            to: env.from,
-            corr: env.id,
-            priority: env.priority,
-            body: undefined,
-          }),
-        )
-      } catch (e) {
-        const { code, message } = describeFailure(e)
-        c.counters.error(code)
-        done?.(errorEnvelope(c.selfId, env, 'handler', code, message))
-      }
-    }, link)
+    let pending: unknown
+    try {
+      pending = entry.fn(body, this.#context(env))
+    } catch (e) {
+      this.#oneWayFailed(env, record, e)
+      return
+    }
+    // A synchronous handler is settled without a microtask hop: nothing else runs between its side effects and the
+    // dedup record `#settleCritical` writes, so a crash cannot leave a batch of handled but unrecorded messages.
+    if (!isPromiseLike(pending)) {
+      if (record) this.#settleCritical(env, record, this.#ack(env))
+      return
+    }
+    this.#begin(link)
+    pending.then(
+      () => {
+        if (record) this.#settleCritical(env, record, this.#ack(env))
+        this.#end(link)
+      },
+      (e: unknown) => {
+        this.#oneWayFailed(env, record, e)
+        this.#end(link)
+      },
+    )
+  }
+
+  #refuseOneWay(env: Envelope, path: ReplyPath, record: CriticalRecord | undefined, code: string, text: string): void {
+    const answer = errorEnvelope(this.#c.selfId, env, 'agent', code, text)
+    this.#c.counters.error(code)
+    if (record) this.#settleCritical(env, record, answer)
+    else this.#reply(path, answer)
+  }
+
+  #oneWayFailed(env: Envelope, record: CriticalRecord | undefined, e: unknown): void {
+    const { code, message } = describeFailure(e)
+    this.#c.counters.error(code)
+    if (record) this.#settleCritical(env, record, errorEnvelope(this.#c.selfId, env, 'handler', code, message))
+  }
+
+  #ack(env: Envelope): Envelope {
+    return createEnvelope({
+      id: nextMessageId(),
+      kind: 'ack',
+      type: env.type,
+      from: this.#c.selfId,
+      to: env.from,
+      corr: env.id,
+      priority: env.priority,
+      body: undefined,
+    })
   }
 
   #critical(env: Envelope, path: ReplyPath, link: PeerLink | undefined): void {
@@ -384,23 +454,33 @@ export class Inbound {
     const seen = c.dedup.get(key)
     if (seen) {
       c.counters.dedupHits++
-      if (seen.answer) void this.#reply(path, seen.answer)
-      else seen.paths.add(path)
+      if (seen.answer) this.#reply(path, seen.answer)
+      else seen.paths.push(path)
       return
     }
     if (c.isStopping()) {
       this.#refuse(env, path, AgentErrorCode.STOPPED, 'agent is stopping')
       return
     }
-    const record: CriticalRecord = { answer: undefined, paths: new Set([path]) }
+    if (!c.handlers.oneWay.has(env.type)) {
+      // Not recorded: nothing ran, and a restarted agent that is still registering its handlers must be able to
+      // take the sender's redelivery a moment later.
+      this.#refuse(env, path, this.#missingHandler(env.type), `no handler for "${env.type}"`)
+      return
+    }
+    const record: CriticalRecord = { answer: undefined, paths: [path] }
     c.dedup.add(key, record)
     c.counters.critical.handled++
-    this.#oneWay(env, path, link, (answer) => {
-      this.#persist(env, answer)
-      record.answer = answer
-      for (const p of record.paths) void this.#reply(p, answer)
-      record.paths.clear()
-    })
+    this.#oneWay(env, path, link, record)
+  }
+
+  /** Records the outcome of a critical message (durably first, with a store) and answers everyone waiting for it. */
+  #settleCritical(env: Envelope, record: CriticalRecord, answer: Envelope): void {
+    this.#persist(env, answer)
+    record.answer = answer
+    const paths = record.paths
+    record.paths = []
+    for (let i = 0; i < paths.length; i++) this.#reply(paths[i]!, answer)
   }
 
   /** Records a handled critical message durably before its answer can leave (see `DedupStore`). */
@@ -443,11 +523,15 @@ export class Inbound {
         (e) => {
           const { code, message } = describeFailure(e)
           c.counters.error(code)
-          if (code === AgentErrorCode.SCHEMA)
-            void this.#reply(path, errorEnvelope(c.selfId, env, 'agent', code, message))
+          if (code === AgentErrorCode.SCHEMA) this.#reply(path, errorEnvelope(c.selfId, env, 'agent', code, message))
         },
       )
     }
+  }
+
+  /** Why a message of `type` has no one-way handler: a type we know of without one, or one we never heard of. */
+  #missingHandler(type: string): string {
+    return this.#c.messages.has(type) ? AgentErrorCode.NO_RESPONDERS : AgentErrorCode.UNKNOWN_TYPE
   }
 
   #context(env: Envelope): MessageContext {
@@ -456,23 +540,36 @@ export class Inbound {
 
   #refuse(env: Envelope, path: ReplyPath, code: string, message: string): void {
     this.#c.counters.error(code)
-    void this.#reply(path, errorEnvelope(this.#c.selfId, env, 'agent', code, message))
+    this.#reply(path, errorEnvelope(this.#c.selfId, env, 'agent', code, message))
   }
 
-  async #reply(path: ReplyPath, env: Envelope): Promise<void> {
-    try {
-      await path.send(env)
-      this.#c.counters.sent[laneIndex(env.priority)]!++
-    } catch (e) {
-      // The path is gone (connection lost); a critical sender will redeliver and get the stored answer.
-      log('answer to %s lost: %s', env.to, e instanceof Error ? e.message : String(e))
+  /** Hands an answer to its path; counted as sent there. A lost answer is only logged: its sender times out or redelivers. */
+  #reply(path: ReplyPath, env: Envelope): void {
+    this.#c.counters.sent[laneIndexOf[env.priority]!]!++
+    const sending = path.send(env)
+    if (log.enabled) sending.then(undefined, lostAnswer)
+  }
+
+  /** A handler started that does not finish at once: it counts against the limit and holds its link open. */
+  #begin(link: PeerLink | undefined): void {
+    this.#active++
+    link?.retain()
+  }
+
+  #end(link: PeerLink | undefined): void {
+    link?.release()
+    this.#active--
+    if (this.#active < this.#c.maxConcurrentHandlers) this.#slotWaiters.shift()?.()
+    if (this.#active === 0) {
+      const waiters = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const w of waiters) w()
     }
   }
 
   /** Runs a handler as one unit of work: counted, holding its link open, never rejecting. */
   #run(task: () => unknown, link: PeerLink | undefined, onError?: (e: unknown) => void): void {
-    this.#active++
-    link?.retain()
+    this.#begin(link)
     void (async () => {
       try {
         await task()
@@ -480,14 +577,7 @@ export class Inbound {
         if (onError) onError(e)
         else log('handler failed: %s', e instanceof Error ? e.message : String(e))
       } finally {
-        link?.release()
-        this.#active--
-        if (this.#active < this.#c.maxConcurrentHandlers) this.#slotWaiters.shift()?.()
-        if (this.#active === 0) {
-          const waiters = this.#idleWaiters
-          this.#idleWaiters = []
-          for (const w of waiters) w()
-        }
+        this.#end(link)
       }
     })()
   }

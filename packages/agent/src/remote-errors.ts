@@ -1,5 +1,6 @@
 import { createEnvelope, type Envelope, isQmsError, QmsError } from '@quic-multistream/protocol'
 import { AGENT_ERROR_TYPE, AgentErrorCode, HANDLER_ERROR_TYPE } from './errors.js'
+import { nextMessageId } from './message-ids.js'
 
 /** An `error` envelope answering `to` (an envelope we received). */
 export function errorEnvelope(
@@ -10,6 +11,7 @@ export function errorEnvelope(
   message: string,
 ): Envelope {
   return createEnvelope({
+    id: nextMessageId(),
     kind: 'error',
     type: source === 'handler' ? HANDLER_ERROR_TYPE : AGENT_ERROR_TYPE,
     from: selfId,

@@ -59,6 +59,15 @@ describe.each(transports)('sendCritical over %s', (kind) => {
     expect(seen).toEqual([3])
   })
 
+  it('fails at once with ERR_NO_RESPONDERS when the peer knows the type but has no handler for it', async () => {
+    cluster = createCluster(kind)
+    const a = await cluster.agent('a')
+    const b = await cluster.agent('b', { messages: [Event] })
+    await expect(a.sendCritical('b', Event, { seq: 1 })).rejects.toMatchObject({ code: 'ERR_NO_RESPONDERS' })
+    expect(a.stats().critical.retries).toBe(0)
+    expect(b.stats().errors.ERR_NO_RESPONDERS).toBe(1)
+  })
+
   it('reports a throwing handler as ERR_REMOTE', async () => {
     cluster = createCluster(kind)
     const a = await cluster.agent('a')

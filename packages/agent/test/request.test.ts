@@ -186,4 +186,19 @@ describe.each(transports)('request/reply over %s', (kind) => {
     a.handle(RunLookup, ({ key }) => Found.of({ value: key.toUpperCase() }))
     expect(await a.request('a', RunLookup, { key: 'self' })).toEqual({ value: 'SELF' })
   })
+
+  it('cancels its own handler when a request to itself times out', async () => {
+    cluster = createCluster(kind)
+    const a = await cluster.agent('a')
+    let aborted = false
+    a.handle(RunTask, async (t, ctx) => {
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))
+      aborted = true
+      return Result.of({ id: t.id, doubled: 0 })
+    })
+    await expect(a.request('a', RunTask, { id: 't', n: 1 }, { timeout: 50 })).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+    })
+    await until(() => aborted, 'the handler to see the cancel')
+  })
 })

@@ -1,6 +1,6 @@
 import { caSignedServerCert, clientCert, devCa } from '@qms/test-utils'
 import { ConnectionPool } from '@quic-multistream/mesh'
-import { defineMessage, FrameDecoder } from '@quic-multistream/protocol'
+import { createEnvelope, defineMessage, type Envelope, FrameDecoder } from '@quic-multistream/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { type Cluster, createCluster, Result, RunTask, transports, until } from './harness.js'
@@ -97,6 +97,45 @@ describe.each(transports)('bad input over %s', (kind) => {
     expect(answers[0]).toMatchObject({ kind: 'error', error: { code: 'ERR_FRAME_MALFORMED' } })
     expect(victim.stats().errors.ERR_FRAME_MALFORMED).toBe(1)
     expect(await friend.request('victim', RunTask, { id: 'ok', n: 1 })).toEqual({ id: 'ok', doubled: 2 })
+    await rogue.close()
+    await endpoint.close()
+  })
+
+  it('refuses an envelope that claims another sender than the authenticated peer, and does not run its handler', async () => {
+    cluster = createCluster(kind)
+    const victim = await cluster.agent('victim')
+    let runs = 0
+    victim.handle(RunTask, (t) => {
+      runs++
+      return Result.of({ id: t.id, doubled: t.n * 2 })
+    })
+    const endpoint = await cluster.endpoint('rogue')
+    const answers: Envelope[] = []
+    const rogue = new ConnectionPool({
+      endpoint,
+      selfId: 'rogue',
+      resolve: async () => [victim.address],
+      handlers: {
+        envelope: (e) => void answers.push(e),
+        stream: () => {},
+        datagram: () => {},
+        protocolError: () => {},
+      },
+    })
+    rogue.start()
+    const link = await rogue.get('victim')
+    const forged = createEnvelope({
+      kind: 'request',
+      type: 'task',
+      from: 'friend',
+      to: 'victim',
+      body: { id: 'x', n: 1 },
+    })
+    await link.send(forged, 'normal')
+    await until(() => answers.length === 1, 'the refusal')
+    expect(answers[0]).toMatchObject({ kind: 'error', corr: forged.id, error: { code: 'ERR_AUTH' } })
+    expect(runs).toBe(0)
+    expect(victim.stats().errors.ERR_AUTH).toBe(1)
     await rogue.close()
     await endpoint.close()
   })

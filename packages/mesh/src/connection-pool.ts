@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createLogger, DEFAULT_MAX_FRAME_SIZE, LANES, type Lane, QmsError } from '@quic-multistream/protocol'
 import type { QuicConnection, QuicEndpoint } from '@quic-multistream/transport'
 import { parseAddress } from './address.js'
@@ -62,6 +63,8 @@ export interface PoolStats {
   evictedLimit: number
   /** Simultaneous dials resolved by keeping one connection. */
   duplicates: number
+  /** Links dropped because a new instance of the same agent (a restarted process) said hello. */
+  replaced: number
   /** Per lane, summed over links: frames written, queued now, fail-fast rejections. */
   lanes: Record<Lane, { written: number; queued: number; rejectedFull: number }>
 }
@@ -75,12 +78,17 @@ interface PeerBackoff {
  * One connection per remote agent: dialed lazily by {@link get}, authenticated by a hello exchange, shared by all
  * lanes, redialed with jittered exponential backoff, closed when idle, bounded in number. When two agents dial each
  * other at once both connections complete; both sides then keep the one dialed by the lower agent id, and the other
- * is retired (used by nothing new, closed once quiet).
+ * is retired (used by nothing new, closed once quiet). A hello from a known agent id but another instance (each pool
+ * sends a random nonce) comes from a restarted process: its link replaces the old one at once, and the old one is
+ * closed, failing or redelivering what was under way on it, instead of lingering until QUIC's idle timeout notices
+ * the dead peer.
  */
 export class ConnectionPool {
   readonly #o: Required<Omit<ConnectionPoolOptions, 'token' | 'serverName' | 'laneCapacity' | 'backoff'>> &
     Pick<ConnectionPoolOptions, 'token' | 'serverName' | 'backoff'>
   readonly #linkOptions: LinkOptions
+  /** Our instance nonce, sent in every hello. */
+  readonly #instance = randomBytes(12).toString('base64url')
   readonly #links = new Map<string, PeerLink>()
   readonly #retired = new Set<PeerLink>()
   readonly #dialing = new Map<string, Promise<PeerLink>>()
@@ -97,6 +105,7 @@ export class ConnectionPool {
     evictedIdle: 0,
     evictedLimit: 0,
     duplicates: 0,
+    replaced: 0,
   }
   readonly #closedLaneTotals = Object.fromEntries(LANES.map((l) => [l, { written: 0, rejectedFull: 0 }])) as Record<
     Lane,
@@ -317,15 +326,16 @@ export class ConnectionPool {
       throw err
     }
     try {
-      const { peerId } = await dialHandshake(conn, {
+      const { peerId, peerInstance } = await dialHandshake(conn, {
         selfId: this.#o.selfId,
+        instance: this.#instance,
         token: this.#o.token,
         timeoutMs: this.#o.handshakeTimeoutMs,
         maxFrameSize: this.#o.maxFrameSize,
         expectedId,
       })
       if (this.#known.has(peerId)) this.#counters.reconnects++
-      return this.#adopt(new PeerLink(conn, peerId, this.#o.selfId, this.#linkOptions))
+      return this.#adopt(new PeerLink(conn, { peerId, dialer: this.#o.selfId, peerInstance }, this.#linkOptions))
     } catch (e) {
       this.#counters.dialFailures++
       if (e instanceof QmsError && e.code === MeshErrorCode.AUTH) this.#counters.authFailed++
@@ -349,14 +359,15 @@ export class ConnectionPool {
 
   async #accept(conn: QuicConnection): Promise<void> {
     try {
-      const { peerId, streams } = await acceptHandshake(conn, {
+      const { peerId, peerInstance, streams } = await acceptHandshake(conn, {
         selfId: this.#o.selfId,
+        instance: this.#instance,
         token: this.#o.token,
         timeoutMs: this.#o.handshakeTimeoutMs,
         maxFrameSize: this.#o.maxFrameSize,
       })
       this.#counters.accepted++
-      this.#adopt(new PeerLink(conn, peerId, peerId, this.#linkOptions, streams))
+      this.#adopt(new PeerLink(conn, { peerId, dialer: peerId, peerInstance }, this.#linkOptions, streams))
     } catch (e) {
       this.#counters.authRejected++
       log('refused a connection from %o: %s', conn.remoteAddress, e instanceof Error ? e.message : String(e))
@@ -370,6 +381,7 @@ export class ConnectionPool {
       throw new QmsError(MeshErrorCode.CLOSED, 'connection pool is closed')
     }
     this.#known.add(peerId)
+    this.#dropOldInstances(link)
     const existing = this.#links.get(peerId)
     if (existing?.isOpen) {
       this.#counters.duplicates++
@@ -393,6 +405,24 @@ export class ConnectionPool {
     })
     this.#enforceLimit(link)
     return this.#links.get(peerId) ?? link
+  }
+
+  /**
+   * Closes every link to `fresh`'s agent that went to another instance of it: that process is gone (or, if two live
+   * processes share an id, the newest hello wins). Peers that send no instance are left to the simultaneous-dial rule.
+   */
+  #dropOldInstances(fresh: PeerLink): void {
+    if (fresh.peerInstance === undefined) return
+    const stale = (l: PeerLink) =>
+      l.peerId === fresh.peerId && l.peerInstance !== undefined && l.peerInstance !== fresh.peerInstance
+    const old = [...this.#links.values(), ...this.#retired].filter(stale)
+    for (const link of old) {
+      this.#forget(link)
+      if (!link.isOpen) continue
+      this.#counters.replaced++
+      log('%s restarted: replacing its old connection', fresh.peerId)
+      void link.close(CloseCode.REPLACED, 'replaced by a new instance of the agent')
+    }
   }
 
   #enforceLimit(fresh: PeerLink): void {

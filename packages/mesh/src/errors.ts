@@ -59,4 +59,6 @@ export const CloseCode = {
   EVICTED: 0x4104,
   /** A simultaneous dial left two connections; this is the one not kept. */
   DUPLICATE: 0x4105,
+  /** A new instance of the same agent (a restarted process) said hello; this connection went to the old one. */
+  REPLACED: 0x4106,
 } as const

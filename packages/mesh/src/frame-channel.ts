@@ -81,7 +81,7 @@ export class FrameChannel {
    */
   send(env: Envelope, options?: EnqueueOptions): Promise<void> {
     this.#options.onActivity()
-    return this.#queue.enqueue(() => this.#codec.encodeFrame(env), options)
+    return this.#queue.enqueue(() => this.#codec.encodeFrameView(env), options)
   }
 
   /** Resolves when every queued frame was written. */

@@ -20,11 +20,21 @@ interface HelloBody {
   version: 1
   /** Shared secret, when the mesh uses one. */
   token?: string
+  /**
+   * Random per pool (per start of an agent): a hello from a known agent id with another instance comes from a
+   * restarted process, whose old connection is dead even if QUIC has not noticed yet.
+   */
+  instance?: string
 }
+
+/** Longest instance nonce accepted from a peer (longer ones are ignored, as if absent). */
+const MAX_INSTANCE_LENGTH = 64
 
 /** What both sides of a handshake need. */
 export interface HandshakeOptions {
   selfId: string
+  /** Our instance nonce (see `HelloBody.instance`). */
+  instance: string
   token?: string | undefined
   timeoutMs: number
   maxFrameSize: number
@@ -33,6 +43,8 @@ export interface HandshakeOptions {
 /** Outcome of a successful handshake. */
 export interface HandshakeResult {
   peerId: string
+  /** The peer's instance nonce; undefined when it sent none (an older peer). */
+  peerInstance: string | undefined
 }
 
 /** Outcome of a successful accepting handshake: the incoming-streams iterator continues after the hello stream. */
@@ -52,7 +64,7 @@ export function tokenMatches(expected: string | undefined, presented: unknown): 
 }
 
 function hello(options: HandshakeOptions, to: string): Envelope {
-  const body: HelloBody = { version: 1 }
+  const body: HelloBody = { version: 1, instance: options.instance }
   if (options.token !== undefined) body.token = options.token
   return createEnvelope({
     kind: 'hello',
@@ -100,7 +112,7 @@ async function readFirst(stream: QuicStream, conn: QuicConnection, options: Hand
   }
 }
 
-function checkHello(env: Envelope, options: HandshakeOptions): string {
+function checkHello(env: Envelope, options: HandshakeOptions): HandshakeResult {
   if (env.kind === 'error') {
     const code = env.error?.code ?? MeshErrorCode.HANDSHAKE
     throw new QmsError(code, `peer refused the hello: ${env.error?.message ?? ''}`)
@@ -114,7 +126,9 @@ function checkHello(env: Envelope, options: HandshakeOptions): string {
       details: { peer: env.from },
     })
   }
-  return env.from
+  const instance = body?.instance
+  const valid = typeof instance === 'string' && instance.length > 0 && instance.length <= MAX_INSTANCE_LENGTH
+  return { peerId: env.from, peerInstance: valid ? instance : undefined }
 }
 
 /**
@@ -130,14 +144,14 @@ export async function dialHandshake(
     const stream = await conn.openBidi({ priority: Priority.CRITICAL })
     await stream.write(encodeFrame(hello(options, options.expectedId ?? '')))
     const reply = await readFirst(stream, conn, options)
-    const peerId = checkHello(reply, options)
-    if (options.expectedId !== undefined && peerId !== options.expectedId) {
-      throw new QmsError(MeshErrorCode.AUTH, `dialed "${options.expectedId}" but "${peerId}" answered`, {
-        details: { expected: options.expectedId, actual: peerId },
+    const result = checkHello(reply, options)
+    if (options.expectedId !== undefined && result.peerId !== options.expectedId) {
+      throw new QmsError(MeshErrorCode.AUTH, `dialed "${options.expectedId}" but "${result.peerId}" answered`, {
+        details: { expected: options.expectedId, actual: result.peerId },
       })
     }
     await stream.end().catch(() => {})
-    return { peerId }
+    return result
   } catch (e) {
     const err = asAuthFailure(e, options.expectedId ?? formatAddress(conn.remoteAddress))
     const auth = err instanceof QmsError && err.code === MeshErrorCode.AUTH
@@ -165,9 +179,9 @@ export async function acceptHandshake(conn: QuicConnection, options: HandshakeOp
     ]).finally(() => clearTimeout(timer))
     if (first.done) throw new QmsError(MeshErrorCode.HANDSHAKE, 'connection closed before hello')
     stream = first.value
-    const peerId = checkHello(await readFirst(stream, conn, options), options)
-    await stream.end(encodeFrame(hello(options, peerId)))
-    return { peerId, streams }
+    const result = checkHello(await readFirst(stream, conn, options), options)
+    await stream.end(encodeFrame(hello(options, result.peerId)))
+    return { ...result, streams }
   } catch (e) {
     const err = e instanceof QmsError ? e : new QmsError(MeshErrorCode.HANDSHAKE, 'hello exchange failed', { cause: e })
     const auth = err.code === MeshErrorCode.AUTH

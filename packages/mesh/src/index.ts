@@ -17,6 +17,7 @@ export {
   type IncomingStream,
   type LinkHandlers,
   type LinkOptions,
+  type PeerIdentity,
   PeerLink,
   PROTOCOL_ERROR_TYPE,
 } from './peer-link.js'

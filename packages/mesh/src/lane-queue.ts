@@ -1,5 +1,4 @@
 import { QmsError } from '@quic-multistream/protocol'
-import PQueue from 'p-queue'
 import { abortError } from './backoff.js'
 
 /** How a caller wants to wait when a lane is full. */
@@ -23,34 +22,73 @@ function newBatch(): Batch {
     resolve = res
     reject = rej
   })
-  // Fire-and-forget senders may never look at the outcome; a dead stream must not become an unhandled rejection.
-  promise.catch(() => {})
-  return { promise, resolve, reject }
+  return { promise: observed(promise), resolve, reject }
 }
 
-// Frames below this are copied together so that one transport write carries many of them.
-const COALESCE_BYTES = 64 * 1024
+function ignore(): void {}
 
 /**
- * The bounded send queue of one lane on one stream. Frames queued while a write is in flight go out together in
- * the next write, so under load the transport sees a few large writes instead of one per message. The p-queue
- * (concurrency 1) keeps writes in order and gives `onIdle` for draining. At `capacity` queued frames a sender waits
- * for room, or fails fast with `ERR_QUEUE_FULL`.
+ * `promise`, marked as handled: callers that send and forget (an answer whose loss the other side deals with) must
+ * not cause unhandled rejections. Callers that do look still see the rejection.
+ */
+function observed(promise: Promise<void>): Promise<void> {
+  promise.catch(ignore)
+  return promise
+}
+
+function rejected(error: unknown): Promise<void> {
+  return observed(Promise.reject(error))
+}
+
+/** One write's worth of gathered frames, and the pooled buffer it lives in (if it does). */
+interface Chunk {
+  bytes: Uint8Array
+  pooled: Uint8Array | undefined
+}
+
+// Frames are copied into buffers of this size as they are queued, so that one transport write carries many.
+const GATHER_BYTES = 64 * 1024
+// Gather buffers go back to a pool shared by every queue once the transport took their bytes: a busy lane reuses
+// the same few buffers, and an idle one holds none.
+const POOL_MAX = 32
+const pool: Uint8Array[] = []
+
+function takeBuffer(): Uint8Array {
+  return pool.pop() ?? new Uint8Array(GATHER_BYTES)
+}
+
+function giveBack(buffer: Uint8Array): void {
+  if (pool.length < POOL_MAX) pool.push(buffer)
+}
+
+/**
+ * The bounded send queue of one lane on one stream. Each frame is copied into a gather buffer as it is queued;
+ * frames queued while a write is in flight go out together in the next write, so under load the transport sees a
+ * few large writes instead of one per message, and no buffer is allocated per frame. Writes happen one at a time,
+ * in order. At `capacity` queued frames a sender waits for room, or fails fast with `ERR_QUEUE_FULL`.
  */
 export class LaneQueue {
   readonly capacity: number
   readonly #write: (bytes: Uint8Array) => Promise<void>
-  readonly #queue = new PQueue({ concurrency: 1 })
-  #pending: Uint8Array[] = []
+  /** Sealed chunks of the batch being gathered, in order. */
+  #chunks: Chunk[] = []
+  /** The gather buffer being filled, and how much of it is used. */
+  #fill: Uint8Array | undefined
+  #used = 0
+  /** Frames in the batch being gathered. */
+  #frames = 0
   #batch: Batch | undefined
+  #flushing = false
   #queued = 0
   #roomWaiters: Array<() => void> = []
+  #idleWaiters: Array<() => void> = []
   #error: unknown
   #written = 0
   #fullRejections = 0
 
   /**
-   * @param write hands bytes to the transport; its promise is the backpressure.
+   * @param write hands bytes to the transport; its promise is the backpressure. The bytes must not be used after
+   * it settles (their buffer is reused).
    * @param capacity most frames queued (not yet written) at once.
    */
   constructor(write: (bytes: Uint8Array) => Promise<void>, capacity: number) {
@@ -73,10 +111,40 @@ export class LaneQueue {
 
   /**
    * Queues the frame that `encode` returns (called once room is available, so encoders with per-stream state see
-   * frames in write order) and resolves when the transport took it.
+   * frames in write order) and resolves when the transport took it. The bytes are copied before anything else runs,
+   * so `encode` may return a view into a scratch buffer it reuses.
    */
-  async enqueue(encode: () => Uint8Array, options: EnqueueOptions = {}): Promise<void> {
-    if (this.#error !== undefined) throw this.#error
+  enqueue(encode: () => Uint8Array, options?: EnqueueOptions): Promise<void> {
+    if (this.#error !== undefined) return rejected(this.#error)
+    if (this.#queued >= this.capacity) return observed(this.#enqueueWhenRoom(encode, options ?? {}))
+    return this.#accept(encode)
+  }
+
+  /** Resolves once every accepted frame was written (or failed). */
+  onIdle(): Promise<void> {
+    if (!this.#flushing && this.#batch === undefined) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  /** Fails every queued and future frame with `error` (the stream under it is gone). */
+  fail(error: unknown): void {
+    if (this.#error !== undefined) return
+    this.#error = error
+    const batch = this.#batch
+    this.#batch = undefined
+    this.#queued -= this.#frames
+    this.#frames = 0
+    for (const c of this.#chunks) if (c.pooled) giveBack(c.pooled)
+    this.#chunks = []
+    if (this.#fill) giveBack(this.#fill)
+    this.#fill = undefined
+    this.#used = 0
+    batch?.reject(error)
+    this.#wakeAll()
+    if (!this.#flushing) this.#idle()
+  }
+
+  async #enqueueWhenRoom(encode: () => Uint8Array, options: EnqueueOptions): Promise<void> {
     while (this.#queued >= this.capacity) {
       if (options.failFast) {
         this.#fullRejections++
@@ -87,51 +155,104 @@ export class LaneQueue {
       await this.#room(options.signal)
       if (this.#error !== undefined) throw this.#error
     }
-    const frame = encode()
+    return this.#accept(encode)
+  }
+
+  #accept(encode: () => Uint8Array): Promise<void> {
+    try {
+      this.#append(encode())
+    } catch (e) {
+      return rejected(e)
+    }
     this.#queued++
-    this.#pending.push(frame)
+    this.#frames++
     let batch = this.#batch
     if (!batch) {
       batch = this.#batch = newBatch()
-      void this.#queue.add(() => this.#flush())
+      if (!this.#flushing) this.#schedule()
     }
     return batch.promise
   }
 
-  /** Resolves once every accepted frame was written (or failed). */
-  onIdle(): Promise<void> {
-    return this.#queue.onIdle()
+  #append(frame: Uint8Array): void {
+    const n = frame.byteLength
+    if (n > GATHER_BYTES) {
+      // Too big to gather: it goes in a write of its own, in a copy (the caller may reuse `frame`).
+      this.#seal()
+      this.#chunks.push({ bytes: new Uint8Array(frame), pooled: undefined })
+      return
+    }
+    if (this.#fill === undefined || this.#used + n > GATHER_BYTES) {
+      this.#seal()
+      this.#fill = takeBuffer()
+    }
+    this.#fill.set(frame, this.#used)
+    this.#used += n
   }
 
-  /** Fails every queued and future frame with `error` (the stream under it is gone). */
-  fail(error: unknown): void {
-    if (this.#error !== undefined) return
-    this.#error = error
-    const batch = this.#batch
-    this.#batch = undefined
-    this.#queued -= this.#pending.length
-    this.#pending = []
-    batch?.reject(error)
-    this.#wakeAll()
+  /** Closes the gather buffer being filled: what it holds becomes a chunk of the batch. */
+  #seal(): void {
+    const fill = this.#fill
+    if (fill === undefined) return
+    if (this.#used > 0) this.#chunks.push({ bytes: fill.subarray(0, this.#used), pooled: fill })
+    else giveBack(fill)
+    this.#fill = undefined
+    this.#used = 0
   }
 
+  /**
+   * Starts the next write a microtask from now rather than at once: senders woken together (say, by a burst of
+   * replies) reach the queue one after another in the same round of microtasks, and this way they share the write.
+   */
+  #schedule(): void {
+    this.#flushing = true
+    queueMicrotask(this.#kick)
+  }
+
+  readonly #kick = (): void => {
+    void this.#flush()
+  }
+
+  /** Writes the batch gathered so far; frames queued meanwhile form the next batch, scheduled when this one is done. */
   async #flush(): Promise<void> {
-    const frames = this.#pending
     const batch = this.#batch
-    this.#pending = []
+    if (batch === undefined) {
+      this.#flushing = false
+      this.#idle()
+      return
+    }
+    this.#seal()
+    const chunks = this.#chunks
+    const frames = this.#frames
+    this.#chunks = []
+    this.#frames = 0
     this.#batch = undefined
-    if (!batch) return
     try {
-      for (const bytes of coalesce(frames)) await this.#write(bytes)
-      this.#written += frames.length
+      for (let i = 0; i < chunks.length; i++) {
+        const chunk = chunks[i]!
+        await this.#write(chunk.bytes)
+        if (chunk.pooled) giveBack(chunk.pooled)
+      }
+      this.#written += frames
       batch.resolve()
     } catch (e) {
       batch.reject(e)
       this.fail(e)
     } finally {
-      this.#queued -= frames.length
+      this.#queued -= frames
       this.#wakeAll()
     }
+    if (this.#batch !== undefined) this.#schedule()
+    else {
+      this.#flushing = false
+      this.#idle()
+    }
+  }
+
+  #idle(): void {
+    const waiters = this.#idleWaiters
+    this.#idleWaiters = []
+    for (const w of waiters) w()
   }
 
   #room(signal: AbortSignal | undefined): Promise<void> {
@@ -152,38 +273,9 @@ export class LaneQueue {
   }
 
   #wakeAll(): void {
+    if (this.#roomWaiters.length === 0) return
     const waiters = this.#roomWaiters
     this.#roomWaiters = []
     for (const w of waiters) w()
   }
-}
-
-/** Joins small frames into writes of up to {@link COALESCE_BYTES}; large frames go alone, uncopied. */
-function* coalesce(frames: Uint8Array[]): Generator<Uint8Array> {
-  if (frames.length === 1) {
-    yield frames[0]!
-    return
-  }
-  let group: Uint8Array[] = []
-  let bytes = 0
-  const join = (): Uint8Array => {
-    if (group.length === 1) return group[0]!
-    const out = new Uint8Array(bytes)
-    let off = 0
-    for (const f of group) {
-      out.set(f, off)
-      off += f.byteLength
-    }
-    return out
-  }
-  for (const f of frames) {
-    if (bytes > 0 && bytes + f.byteLength > COALESCE_BYTES) {
-      yield join()
-      group = []
-      bytes = 0
-    }
-    group.push(f)
-    bytes += f.byteLength
-  }
-  if (group.length > 0) yield join()
 }

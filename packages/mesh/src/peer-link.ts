@@ -50,6 +50,15 @@ export const PROTOCOL_ERROR_TYPE = 'qms.protocol'
  */
 export const BYE_TYPE = 'qms.bye'
 
+/** Who is at the other end of a link, as its hello established. */
+export interface PeerIdentity {
+  peerId: string
+  /** Agent id of the side that dialed the connection. */
+  dialer: string
+  /** The peer's instance nonce, if it sent one. */
+  peerInstance: string | undefined
+}
+
 /** Settings of every link in a pool. */
 export interface LinkOptions {
   /** Our agent id (the `from` of what the link itself sends). */
@@ -77,6 +86,11 @@ export class PeerLink {
   readonly connection: QuicConnection
   /** Agent id of the side that dialed this connection (decides which of two simultaneous dials survives). */
   readonly dialer: string
+  /**
+   * The instance nonce the peer presented in its hello (undefined from peers that send none): another link to the
+   * same agent id with another instance means the peer process was restarted.
+   */
+  readonly peerInstance: string | undefined
   /** Set whenever a frame moves; the pool's sweep reads and clears it to track idleness without timestamps. */
   active = true
   /** When the pool's sweep last saw activity. */
@@ -92,14 +106,14 @@ export class PeerLink {
 
   constructor(
     connection: QuicConnection,
-    peerId: string,
-    dialer: string,
+    peer: PeerIdentity,
     options: LinkOptions,
     incoming: AsyncIterator<QuicStream> = connection.incomingStreams[Symbol.asyncIterator](),
   ) {
     this.connection = connection
-    this.peerId = peerId
-    this.dialer = dialer
+    this.peerId = peer.peerId
+    this.dialer = peer.dialer
+    this.peerInstance = peer.peerInstance
     this.#options = options
     this.#incoming = incoming
   }

@@ -78,8 +78,32 @@ describe.each(meshTransports)('ConnectionPool over %s', (kind) => {
     expect(b.pool.peek('a')?.dialer).toBe('a')
     await until(() => a.pool.stats().retired === 0 && b.pool.stats().retired === 0, 'the loser to be closed')
     expect(a.pool.links()).toHaveLength(1)
+    // Both links came from the same two pools: a tie to break, not a restart.
+    expect(a.pool.stats().replaced + b.pool.stats().replaced).toBe(0)
     await fromB.send(env('b', 'a'), 'normal')
     await until(() => b.received.some((e) => e.kind === 'reply'), 'reply on the kept link')
+  })
+
+  it('replaces the link of a peer that restarted under the same id as soon as the new instance says hello', async () => {
+    mesh = createMesh(kind)
+    const a = await mesh.node('a')
+    const old = await mesh.node('b')
+    const oldLink = await old.pool.get('a')
+    await until(() => a.pool.peek('b') !== undefined, 'a to adopt the first link')
+    const first = a.pool.peek('b')!
+    // A second pool with the same id is what a restarted process looks like: same agent, new instance.
+    const restarted = await mesh.node('b')
+    const newLink = await restarted.pool.get('a')
+    expect(await first.closed).toMatchObject({ code: CloseCode.REPLACED, remote: false })
+    // The old instance, if it is in fact still alive, hears why.
+    expect(await oldLink.closed).toMatchObject({ code: CloseCode.REPLACED, remote: true })
+    const current = a.pool.peek('b')!
+    expect(current).not.toBe(first)
+    expect(current.peerInstance).toBeDefined()
+    expect(current.peerInstance).not.toBe(first.peerInstance)
+    expect(a.pool.stats()).toMatchObject({ replaced: 1, duplicates: 0, connections: 1 })
+    await newLink.send(env('b', 'a'), 'normal')
+    await until(() => restarted.received.some((e) => e.kind === 'reply'), 'a reply on the new link')
   })
 
   it('closes idle connections and redials on next use', async () => {

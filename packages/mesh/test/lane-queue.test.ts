@@ -36,6 +36,16 @@ describe('LaneQueue', () => {
     expect(q.stats()).toMatchObject({ written: 4, queued: 0 })
   })
 
+  it('lets senders that reach it in the same round of microtasks share one write', async () => {
+    const w = gatedWriter()
+    const q = new LaneQueue(w.write, 10)
+    const sends = [1, 2, 3].map((n) => Promise.resolve().then(() => q.enqueue(() => new Uint8Array([n]))))
+    await settle()
+    w.open()
+    await Promise.all(sends)
+    expect(w.writes).toEqual([[1, 2, 3]])
+  })
+
   it('makes a sender wait while the lane is full and lets it in when there is room', async () => {
     const w = gatedWriter()
     const q = new LaneQueue(w.write, 2)
@@ -52,9 +62,36 @@ describe('LaneQueue', () => {
     await a
     await settle()
     expect(admitted).toBe(true)
+    const rest = Promise.all([b, c])
+    while (w.writes.flat().length < 3) {
+      w.open()
+      await settle()
+    }
     w.open()
-    await Promise.all([b, c])
-    expect(w.writes).toEqual([[1], [2, 3]])
+    await rest
+    expect(w.writes.flat()).toEqual([1, 2, 3])
+  })
+
+  it('copies each frame as it is queued, so an encoder may reuse one scratch buffer for every frame', async () => {
+    const w = gatedWriter()
+    const q = new LaneQueue(w.write, 10)
+    const scratch = new Uint8Array(3)
+    const encode = (n: number) => () => {
+      scratch.fill(n)
+      return scratch.subarray(0, 2)
+    }
+    const first = q.enqueue(encode(1))
+    await settle()
+    const later = [2, 3].map((n) => q.enqueue(encode(n)))
+    w.open()
+    await first
+    await settle()
+    w.open()
+    await Promise.all(later)
+    expect(w.writes).toEqual([
+      [1, 1],
+      [2, 2, 3, 3],
+    ])
   })
 
   it('fails fast with ERR_QUEUE_FULL when asked to', async () => {

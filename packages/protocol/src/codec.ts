@@ -1,6 +1,11 @@
 import type { Envelope } from './envelope.js'
 import { checkMaxFrameSize, DEFAULT_MAX_FRAME_SIZE, FrameDecoder, packFrame } from './framing.js'
-import { newStructuresPackr, plainPackr } from './msgpack.js'
+import { newPlainPackr, newStructuresPackr, ownView, plainPackr } from './msgpack.js'
+
+/** Initial size of the scratch buffer {@link Codec.encodeFrameView} encodes into. */
+const SCRATCH_BYTES = 64 * 1024
+/** A scratch buffer msgpackr had to grow for a large frame is kept for the next frames up to this size. */
+const MAX_KEPT_SCRATCH = 1024 * 1024
 
 /** Options of {@link createCodec}. */
 export interface CodecOptions {
@@ -40,6 +45,13 @@ export interface Codec {
    */
   encodeFrame(env: Envelope): Uint8Array
   /**
+   * Encodes one envelope like {@link encodeFrame}, into a scratch buffer the codec reuses: the bytes are valid only
+   * until the next call to this codec, so copy them first (a writer that gathers frames into one buffer for a single
+   * stream write does exactly that). Saves the allocation of a buffer per frame. Order rules as for `encodeFrame`.
+   * @throws QmsError `ERR_ENVELOPE_INVALID`, `ERR_ENCODE_FAILED`, `ERR_FRAME_TOO_LARGE`.
+   */
+  encodeFrameView(env: Envelope): Uint8Array
+  /**
    * A new decoder for one incoming stream, with its own structure memory. Any {@link FrameDecoder} reads both plain
    * and structures frames (the frame header says which), so the receiving side needs no agreement with the sender.
    */
@@ -54,21 +66,44 @@ export function createCodec(options: CodecOptions = {}): Codec {
   const maxFrameSize =
     options.maxFrameSize === undefined ? DEFAULT_MAX_FRAME_SIZE : checkMaxFrameSize(options.maxFrameSize)
   let packr = structures ? newStructuresPackr() : plainPackr
+  // Once encodeFrameView has pointed `packr` at the scratch buffer, encodeFrame's results would live there too and
+  // be overwritten by the next view: from then on they are copied out.
+  let scratch: Buffer | undefined
   const reset = (): void => {
     if (structures) packr = newStructuresPackr()
+    else if (scratch) packr = newPlainPackr()
+  }
+  const encode = (env: Envelope): Uint8Array => {
+    try {
+      return packFrame(packr, env, structures, maxFrameSize)
+    } catch (e) {
+      // msgpackr records a new structure as "sent" before the payload is complete; if the frame is never produced
+      // the decoder would not learn it. A fresh encoder redefines everything it uses, so it is always in step.
+      reset()
+      throw e
+    }
   }
   return {
     structures,
     maxFrameSize,
     encodeFrame(env: Envelope): Uint8Array {
-      try {
-        return packFrame(packr, env, structures, maxFrameSize)
-      } catch (e) {
-        // msgpackr records a new structure as "sent" before the payload is complete; if the frame is never produced
-        // the decoder would not learn it. A fresh encoder redefines everything it uses, so it is always in step.
-        reset()
-        throw e
+      const out = encode(env)
+      return scratch === undefined ? ownView(out) : new Uint8Array(out)
+    },
+    encodeFrameView(env: Envelope): Uint8Array {
+      if (scratch === undefined) {
+        // The shared plain encoder must never write into this codec's scratch: give the codec one of its own.
+        if (packr === plainPackr) packr = newPlainPackr()
+        scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES)
       }
+      packr.useBuffer(scratch)
+      const out = encode(env)
+      // msgpackr moved to a bigger buffer for a large frame: keep that one unless it is huge.
+      if (out.buffer !== scratch.buffer && out.buffer.byteLength <= MAX_KEPT_SCRATCH) {
+        scratch = Buffer.from(out.buffer, 0, out.buffer.byteLength)
+      }
+      // A plain Uint8Array view: `slice()` on the Buffer msgpackr returns would not copy.
+      return ownView(out)
     },
     decoder: () => new FrameDecoder({ maxFrameSize }),
     reset,

@@ -58,7 +58,11 @@ function tooLarge(size: number, maxFrameSize: number): QmsError {
   return new QmsError(ProtocolErrorCode.FRAME_TOO_LARGE, message, { details: { size, maxFrameSize } })
 }
 
-/** @internal Encodes one frame with `packr`; `structures` sets the header flag. Shared by the plain and codec paths. */
+/**
+ * @internal Encodes one frame with `packr`; `structures` sets the header flag. Shared by the plain and codec paths.
+ * The result is a view into `packr`'s buffer (a `Buffer` when msgpackr allocated it): callers that hand it out wrap
+ * it with `ownView`.
+ */
 export function packFrame(packr: Packr, env: Envelope, structures: boolean, maxFrameSize: number): Uint8Array {
   // msgpackr leaves room for the header in front of the payload, so the frame is built without a copy.
   const out = pack(packr, env, FRAME_HEADER_SIZE)
@@ -69,7 +73,7 @@ export function packFrame(packr: Packr, env: Envelope, structures: boolean, maxF
   out[1] = (header >>> 16) & 0xff
   out[2] = (header >>> 8) & 0xff
   out[3] = header & 0xff
-  return ownView(out)
+  return out
 }
 
 /** Options of {@link encodeFrame}. */
@@ -86,7 +90,7 @@ export interface EncodeFrameOptions {
  */
 export function encodeFrame(env: Envelope, options: EncodeFrameOptions = {}): Uint8Array {
   const max = options.maxFrameSize === undefined ? DEFAULT_MAX_FRAME_SIZE : checkMaxFrameSize(options.maxFrameSize)
-  return packFrame(plainPackr, env, false, max)
+  return ownView(packFrame(plainPackr, env, false, max))
 }
 
 /** Options of a {@link FrameDecoder}. */

@@ -8,8 +8,13 @@ import { Packr, Unpackr } from 'msgpackr'
 // `structuredClone: false`: peers never need msgpackr's object-graph references, so refuse them outright.
 const decodeOptions = { copyBuffers: true, structuredClone: false } as const
 
-/** Encoder of self-contained payloads: plain msgpack maps, no state carried from one payload to the next. */
-export const plainPackr = new Packr({ useRecords: false })
+/** A new encoder of self-contained payloads: plain msgpack maps, no state carried from one payload to the next. */
+export function newPlainPackr(): Packr {
+  return new Packr({ useRecords: false })
+}
+
+/** The shared encoder of self-contained payloads. */
+export const plainPackr = newPlainPackr()
 
 /** Decoder of self-contained payloads. Record definitions a payload carries are forgotten after it. */
 export const plainUnpackr = new Unpackr({ useRecords: false, ...decodeOptions })

@@ -188,3 +188,41 @@ describe('createCodec() (plain)', () => {
     expect(new DataView(frame.buffer, frame.byteOffset).getUint32(0)).toBe(frame.length - FRAME_HEADER_SIZE)
   })
 })
+
+describe.each([true, false])('codec.encodeFrameView (structures: %s)', (structures) => {
+  it('produces frames a decoder reads in order, when each is copied before the next is encoded', () => {
+    const codec = createCodec({ structures })
+    const decoder = codec.decoder()
+    const sent = Array.from({ length: 40 }, (_, i) => env({ items: [item(i)], pad: 'x'.repeat(i * 50) }, i))
+    const copies = sent.map((e) => new Uint8Array(codec.encodeFrameView(e)))
+    expect(decoder.push(concat(copies))).toEqual(sent)
+  })
+
+  it('reuses one buffer: a view is overwritten by the next frame', () => {
+    const codec = createCodec({ structures })
+    const first = codec.encodeFrameView(env('first'))
+    const before = [...first]
+    codec.encodeFrameView(env('second, longer'))
+    expect([...first]).not.toEqual(before)
+  })
+
+  it('leaves frames from encodeFrame intact when views are encoded after them', () => {
+    const codec = createCodec({ structures })
+    const decoder = codec.decoder()
+    const kept = codec.encodeFrameView(env({ n: 0 }, 0)).slice()
+    const owned = codec.encodeFrame(env({ n: 1 }, 1))
+    const snapshot = [...owned]
+    const third = codec.encodeFrameView(env({ n: 2 }, 2)).slice()
+    expect([...owned]).toEqual(snapshot)
+    expect(decoder.push(concat([kept, owned, third])).map((e) => e.body)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }])
+  })
+
+  it('encodes a frame larger than its scratch buffer, and smaller ones after it', () => {
+    const codec = createCodec({ structures })
+    const decoder = codec.decoder()
+    const big = env({ blob: 'y'.repeat(200_000) }, 0)
+    const small = env({ n: 1 }, 1)
+    const frames = [new Uint8Array(codec.encodeFrameView(big)), new Uint8Array(codec.encodeFrameView(small))]
+    expect(decoder.push(concat(frames))).toEqual([big, small])
+  })
+})

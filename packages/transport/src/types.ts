@@ -40,7 +40,10 @@ export interface QuicStream extends AsyncIterable<Uint8Array> {
   readonly initiator: 'local' | 'remote'
   /** Current priority, 0-255. */
   readonly priority: number
-  /** Send bytes; resolves when QUIC took all of them. Rejects with `ERR_STREAM_*` if the stream can no longer send. */
+  /**
+   * Send bytes; resolves when QUIC took all of them (copied into its own buffers), so the caller may reuse `data` as
+   * soon as the promise settles. Rejects with `ERR_STREAM_*` if the stream can no longer send.
+   */
   write(data: Uint8Array): Promise<void>
   /** Send the optional last bytes and a FIN; resolves when QUIC took them. */
   end(data?: Uint8Array): Promise<void>
