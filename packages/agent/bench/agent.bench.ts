@@ -16,6 +16,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { Agent } from '@quic-multistream/agent'
 import { RemoteRegistry } from '@quic-multistream/mesh'
+import { createEmitter, median, percentile, withTimeout } from '../../../benchmarks/lib/bench-kit.js'
 import {
   type Counter,
   DATA,
@@ -32,6 +33,7 @@ import {
 } from './agent-wire.js'
 
 const BENCH = 'agent'
+const emit = createEmitter(BENCH)
 const RUNS = Number(process.env.QMS_BENCH_RUNS ?? 5)
 const RUN_MS = 300
 const IN_FLIGHT = 100
@@ -42,31 +44,6 @@ const WATCHDOG_MS = 55_000
 const RUN_TIMEOUT_MS = 15_000
 
 // ---- output and statistics ----
-
-function emit(metric: string, value: number, unit: string): void {
-  const rounded = Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100
-  console.log(JSON.stringify({ bench: BENCH, metric, value: rounded, unit }))
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-/** Nearest-rank percentile, `p` in [0, 1]. */
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)
-  })
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer))
-}
 
 // ---- the server process ----
 

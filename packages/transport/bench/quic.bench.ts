@@ -13,6 +13,7 @@ import { loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Worker } from 'node:worker_threads'
+import { createEmitter, median, percentile, withTimeout } from '../../../benchmarks/lib/bench-kit.js'
 import { createEndpoint, type EndpointOptions, type QuicConnection, type QuicEndpoint } from '../src/index.js'
 import {
   encodeFrame,
@@ -27,6 +28,7 @@ import {
 } from './quic-wire.js'
 
 const BENCH = 'transport.quic'
+const emit = createEmitter(BENCH)
 const RUNS = Number(process.env.QMS_BENCH_RUNS ?? 5)
 const RUN_MS = 250
 const ONLY = process.env.QMS_BENCH_ONLY?.split(',').filter(Boolean)
@@ -44,33 +46,8 @@ const gc = runInNewContext('gc') as () => void
 
 // ---- output and statistics ----
 
-function emit(metric: string, value: number, unit: string): void {
-  const rounded = Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100
-  console.log(JSON.stringify({ bench: BENCH, metric, value: rounded, unit }))
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-/** Nearest-rank percentile, `p` in [0, 1]. */
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)
-  })
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer))
 }
 
 // ---- messages ----
