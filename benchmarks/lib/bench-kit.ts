@@ -32,3 +32,17 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   })
   return Promise.race([p, limit]).finally(() => clearTimeout(timer))
 }
+
+/** The case filter from `QMS_BENCH_ONLY` (comma-separated name prefixes): every case runs when it is unset. */
+export function caseFilter(only = process.env.QMS_BENCH_ONLY): (name: string) => boolean {
+  const prefixes = only?.split(',').filter(Boolean)
+  return (name) => !prefixes || prefixes.some((p) => name.startsWith(p))
+}
+
+/** Reports a failed case on stderr and marks the run as failed, letting the other cases go on. */
+export function createFailureReporter(bench: string): (what: string, e: unknown) => void {
+  return (what, e) => {
+    console.error(`${bench}: ${what} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+    process.exitCode = 1
+  }
+}

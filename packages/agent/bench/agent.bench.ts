@@ -16,7 +16,14 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { Agent } from '@quic-multistream/agent'
 import { RemoteRegistry } from '@quic-multistream/mesh'
-import { createEmitter, median, percentile, withTimeout } from '../../../benchmarks/lib/bench-kit.js'
+import {
+  caseFilter,
+  createEmitter,
+  createFailureReporter,
+  median,
+  percentile,
+  withTimeout,
+} from '../../../benchmarks/lib/bench-kit.js'
 import {
   type Counter,
   DATA,
@@ -34,10 +41,11 @@ import {
 
 const BENCH = 'agent'
 const emit = createEmitter(BENCH)
+const fail = createFailureReporter(BENCH)
 const RUNS = Number(process.env.QMS_BENCH_RUNS ?? 5)
 const RUN_MS = 300
 const IN_FLIGHT = 100
-const ONLY = process.env.QMS_BENCH_ONLY?.split(',').filter(Boolean)
+const selected = caseFilter()
 const PROFILE_DIR = process.env.QMS_BENCH_PROFILE
 /** The whole file must stay well under a minute; past this it reports failure and exits. */
 const WATCHDOG_MS = 55_000
@@ -249,15 +257,6 @@ function arrivals(name: string, counter: Counter, op: (seq: number) => Promise<n
 // ---- main ----
 
 let client: Agent | undefined
-
-function selected(name: string): boolean {
-  return !ONLY || ONLY.some((p) => name.startsWith(p))
-}
-
-function fail(what: string, e: unknown): void {
-  console.error(`${BENCH}: ${what} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
-  process.exitCode = 1
-}
 
 async function main(): Promise<void> {
   emit('load.1m.start', loadavg()[0]!, 'load')

@@ -13,7 +13,14 @@ import { loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Worker } from 'node:worker_threads'
-import { createEmitter, median, percentile, withTimeout } from '../../../benchmarks/lib/bench-kit.js'
+import {
+  caseFilter,
+  createEmitter,
+  createFailureReporter,
+  median,
+  percentile,
+  withTimeout,
+} from '../../../benchmarks/lib/bench-kit.js'
 import { createEndpoint, type EndpointOptions, type QuicConnection, type QuicEndpoint } from '../src/index.js'
 import {
   encodeFrame,
@@ -29,9 +36,10 @@ import {
 
 const BENCH = 'transport.quic'
 const emit = createEmitter(BENCH)
+const fail = createFailureReporter(BENCH)
 const RUNS = Number(process.env.QMS_BENCH_RUNS ?? 5)
 const RUN_MS = 250
-const ONLY = process.env.QMS_BENCH_ONLY?.split(',').filter(Boolean)
+const selected = caseFilter()
 const PROFILE_DIR = process.env.QMS_BENCH_PROFILE
 /** The whole file must finish well inside the runner's two minutes; past this it reports failure and exits. */
 const WATCHDOG_MS = 85_000
@@ -532,15 +540,6 @@ async function idleMemory(ctx: Ctx): Promise<void> {
 // ---- main ----
 
 const cleanups: (() => Promise<void>)[] = []
-
-function selected(name: string): boolean {
-  return !ONLY || ONLY.some((p) => name.startsWith(p))
-}
-
-function fail(what: string, e: unknown): void {
-  console.error(`${BENCH}: ${what} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
-  process.exitCode = 1
-}
 
 async function main(): Promise<void> {
   emit('load.1m.start', loadavg()[0]!, 'load')
