@@ -46,3 +46,11 @@ export function createFailureReporter(bench: string): (what: string, e: unknown)
     process.exitCode = 1
   }
 }
+
+/** Asks a forked server process to exit (IPC `{ type: 'exit' }`), and kills it if it has not within 5 s. */
+export async function stopChild(child: import('node:child_process').ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  if (child.connected) child.send({ type: 'exit' })
+  await withTimeout(exited, 5_000, 'server exit').catch(() => child.kill('SIGKILL'))
+}

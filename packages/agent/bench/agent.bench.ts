@@ -22,6 +22,7 @@ import {
   createFailureReporter,
   median,
   percentile,
+  stopChild,
   withTimeout,
 } from '../../../benchmarks/lib/bench-kit.js'
 import {
@@ -138,11 +139,7 @@ class CpuCost {
 }
 
 async function stopServer(): Promise<void> {
-  const child = server
-  if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  if (child.connected) child.send({ type: 'exit' } satisfies ServerCommand)
-  await withTimeout(exited, 5_000, 'server exit').catch(() => child.kill('SIGKILL'))
+  await stopChild(server)
 }
 
 // ---- cases ----

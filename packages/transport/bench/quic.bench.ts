@@ -19,6 +19,7 @@ import {
   createFailureReporter,
   median,
   percentile,
+  stopChild,
   withTimeout,
 } from '../../../benchmarks/lib/bench-kit.js'
 import { createEndpoint, type EndpointOptions, type QuicConnection, type QuicEndpoint } from '../src/index.js'
@@ -150,11 +151,7 @@ function serverMemory(): Promise<ServerMemory> {
 
 async function stopServer(): Promise<void> {
   stopping = true
-  const child = server
-  if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  if (child.connected) child.send({ type: 'exit' } satisfies ServerCommand)
-  await withTimeout(exited, 5_000, 'server exit').catch(() => child.kill('SIGKILL'))
+  await stopChild(server)
 }
 
 // ---- cases ----

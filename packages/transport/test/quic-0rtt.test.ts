@@ -46,11 +46,13 @@ describe('0-RTT resumption', () => {
     expect(server.resumed).toBe(true)
   })
 
-  it('a server with earlyData disabled makes the client wait for the handshake, and data still arrives', async () => {
-    const bed = await startQuicTestbed({ server: { earlyData: false } })
+  it.each([
+    ['a server with earlyData disabled makes the client wait for the handshake, and data still arrives', 'server'],
+    ['a client with earlyData disabled never sends 0-RTT', 'client'],
+  ] as const)('%s', async (_name, side) => {
+    const bed = await startQuicTestbed({ [side]: { earlyData: false } })
     close = bed.close
     await visitOnce(bed)
-
     const client = await bed.client.connect(bed.server.address)
     const server = await bed.accept()
     replyWithPhase(server)
@@ -58,18 +60,6 @@ describe('0-RTT resumption', () => {
     await s.end(Buffer.from('hello'))
     expect((await readAll(s)).toString()).toBe('late')
     expect(server.earlyData).toBe(false)
-  })
-
-  it('a client with earlyData disabled never sends 0-RTT', async () => {
-    const bed = await startQuicTestbed({ client: { earlyData: false } })
-    close = bed.close
-    await visitOnce(bed)
-    const client = await bed.client.connect(bed.server.address)
-    const server = await bed.accept()
-    replyWithPhase(server)
-    const s = await client.openBidi()
-    await s.end(Buffer.from('x'))
-    expect((await readAll(s)).toString()).toBe('late')
     expect(client.earlyData).toBe(false)
   })
 })
