@@ -1,6 +1,6 @@
 /**
  * `@qms/test-utils`: helpers shared by every package's tests (ports, certificate fixtures, a UDP impairment proxy,
- * TypeScript child processes). Test-only: no package's `src` may import it.
+ * TypeScript child processes, documentation samples). Test-only: no package's `src` may import it.
  * @packageDocumentation
  */
 export {
@@ -12,6 +12,18 @@ export {
   otherCert,
   serverCert,
 } from './certs.js'
+export {
+  checkDocPages,
+  checkDocSamples,
+  type DocBlock,
+  type DocPage,
+  docBlock,
+  extractDocBlocks,
+  extractDocSamples,
+  type PlacedDocSample,
+  placeDocSamples,
+  readDoc,
+} from './doc-samples.js'
 export {
   type DirectionStats,
   type Impairment,

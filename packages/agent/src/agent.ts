@@ -52,6 +52,7 @@ import {
   type TypedSubscriptionHandler,
   type UntypedRequestHandler,
 } from './messages.js'
+import { type MetricsServer, serveAgentMetrics } from './metrics.js'
 import type { AgentOptions } from './options.js'
 import { decodeAnswer, Outbound } from './outbound.js'
 import { PeerDirectory } from './peer-directory.js'
@@ -88,6 +89,7 @@ export class Agent {
   readonly #local: ReplyPath
   #announcing: Promise<void> | undefined
   #stopping: Promise<void> | undefined
+  #metrics: MetricsServer | undefined
 
   private constructor(options: AgentOptions, endpoint: QuicEndpoint) {
     this.id = options.id
@@ -163,9 +165,10 @@ export class Agent {
     let agent: Agent | undefined
     try {
       agent = new Agent(options, endpoint)
+      await agent.#startMetrics()
       await agent.#join()
     } catch (e) {
-      if (agent) await agent.#pool.close()
+      if (agent) await Promise.all([agent.#pool.close(), agent.#metrics?.close()])
       options.dedup?.store?.close()
       await endpoint.close()
       throw e
@@ -176,6 +179,11 @@ export class Agent {
   /** The address peers reach this agent at (`host:port`). */
   get address(): string {
     return this.#o.advertise ?? formatAddress(this.#endpoint.address)
+  }
+
+  /** Where this agent serves Prometheus metrics (the `metrics` option), e.g. `http://127.0.0.1:9464/metrics`. */
+  get metricsUrl(): string | undefined {
+    return this.#metrics?.url
   }
 
   /** Agents this one currently knows of (its registry view), itself included. */
@@ -589,6 +597,14 @@ export class Agent {
     await this.#registry.close()
     await this.#endpoint.close()
     this.#o.dedup?.store?.close()
+    await this.#metrics?.close()
+  }
+
+  /** Serves the `metrics` option: each scrape reads the live stats and this agent's QUIC endpoint. */
+  async #startMetrics(): Promise<void> {
+    if (!this.#o.metrics) return
+    const source = { id: this.id, stats: () => this.stats(), endpoint: this.#endpoint }
+    this.#metrics = await serveAgentMetrics(source, this.#o.metrics)
   }
 
   async #join(): Promise<void> {

@@ -42,4 +42,13 @@ export {
   type TypedSubscriptionHandler,
   type UntypedRequestHandler,
 } from './messages.js'
+export {
+  AGENT_METRIC_NAMES,
+  type AgentMetricsSource,
+  collectAgentMetrics,
+  createMetricsServer,
+  type MetricsOptions,
+  type MetricsServer,
+  serveAgentMetrics,
+} from './metrics.js'
 export type { AgentOptions, AgentPoolOptions, TransportFactory } from './options.js'

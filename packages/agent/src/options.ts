@@ -3,6 +3,7 @@ import type { AnyMessageDef } from '@quic-multistream/protocol'
 import type { EndpointOptions, QuicEndpoint, TlsOptions } from '@quic-multistream/transport'
 import type { DedupOptions } from './dedup-store.js'
 import type { RequestDef } from './messages.js'
+import type { MetricsOptions } from './metrics.js'
 
 /**
  * Makes the agent's endpoint. Default: the QUIC `createEndpoint`; tests pass `createMemoryEndpoint` (bound to a
@@ -69,4 +70,9 @@ export interface AgentOptions {
   meta?: Record<string, string>
   /** Largest frame accepted or sent. Default 16 MiB. */
   maxFrameSize?: number
+  /**
+   * Serve Prometheus metrics (agent, lane, pool and transport stats) over HTTP, by default on `127.0.0.1`, any free
+   * port, path `/metrics`; `agent.metricsUrl` says where. Off when absent.
+   */
+  metrics?: MetricsOptions
 }

@@ -53,10 +53,28 @@ export function matchesDebug(pattern: string, namespace: string): boolean {
 
 const fromEnv = compile(typeof process !== 'undefined' ? (process.env.DEBUG ?? '') : '')
 
-function format(args: unknown[]): string {
-  return args
-    .map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : safeJson(a)))
-    .join(' ')
+function show(a: unknown): string {
+  return typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : safeJson(a)
+}
+
+/**
+ * `debug`-style formatting: `%s`, `%d`, `%i`, `%f`, `%j`, `%o`, `%O` each take the next argument, `%%` is a percent
+ * sign; arguments left over are appended, space-separated.
+ */
+function format(message: string, args: unknown[]): string {
+  let next = 0
+  const text = message.replace(/%([sdifjoO%])/g, (whole, spec: string) => {
+    if (spec === '%') return '%'
+    if (next >= args.length) return whole
+    const a = args[next++]
+    if (spec === 'd' || spec === 'i' || spec === 'f') {
+      const n = Number(a)
+      return String(spec === 'i' ? Math.trunc(n) : n)
+    }
+    return show(a)
+  })
+  const rest = args.slice(next)
+  return rest.length ? `${text} ${rest.map(show).join(' ')}` : text
 }
 
 function safeJson(v: unknown): string {
@@ -77,7 +95,7 @@ export function createLogger(namespace: string, options: LoggerOptions = {}): Lo
   const write = options.write ?? writeStderr
   const log = ((message: string, ...args: unknown[]) => {
     if (!enabled) return
-    write(`${new Date().toISOString()} ${namespace} ${message}${args.length ? ` ${format(args)}` : ''}\n`)
+    write(`${new Date().toISOString()} ${namespace} ${format(message, args)}\n`)
   }) as Logger
   Object.defineProperty(log, 'enabled', { value: enabled })
   log.extend = (suffix: string) => createLogger(`${namespace}:${suffix}`, options)

@@ -53,6 +53,18 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('failed RangeError: out of range {"n":"10"}')
   })
 
+  it('substitutes printf-style placeholders in order and appends the arguments left over', () => {
+    const { log, lines } = capture('qms:test')
+    log('peer %s at %s sent %d frames (%j), 100%%', 'a1', '127.0.0.1:4433', '7', { lane: 'high' }, 'extra')
+    expect(lines[0]).toContain('qms:test peer a1 at 127.0.0.1:4433 sent 7 frames ({"lane":"high"}), 100% extra\n')
+  })
+
+  it('leaves a placeholder without an argument as written', () => {
+    const { log, lines } = capture('qms:test')
+    log('closed %s (%s)', 'conn-1')
+    expect(lines[0]).toContain('closed conn-1 (%s)\n')
+  })
+
   it('survives arguments JSON cannot represent', () => {
     const { log, lines } = capture('qms:test')
     const cyclic: Record<string, unknown> = {}
