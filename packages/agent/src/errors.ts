@@ -18,6 +18,12 @@ export const AgentErrorCode = {
   HANDLER: 'ERR_HANDLER',
   /** The `dedup.store` could not load or record handled critical messages. */
   DEDUP_STORE: 'ERR_DEDUP_STORE',
+  /** The peer sent an envelope kind that has no meaning where it arrived (e.g. a reply on a request stream). */
+  UNEXPECTED_KIND: 'ERR_UNEXPECTED_KIND',
+  /** The `metrics` option's address could not be bound. */
+  METRICS_LISTEN: 'ERR_METRICS_LISTEN',
+  /** A malformed argument, such as an agent id outside the allowed characters. */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
 } as const
 
 /**

@@ -18,6 +18,16 @@ export const MeshErrorCode = {
   CLOSED: 'ERR_CLOSED',
   /** The registry refused or could not complete an operation. */
   REGISTRY: 'ERR_REGISTRY',
+  /** A registry call got no answer in time. */
+  TIMEOUT: 'ERR_TIMEOUT',
+  /** A registry request's body was not what the operation needs. */
+  SCHEMA: 'ERR_SCHEMA',
+  /** A registry request named an operation the registry does not have. */
+  UNKNOWN_TYPE: 'ERR_UNKNOWN_TYPE',
+  /** A frame channel (one lane stream) ended while frames were still queued on it. */
+  STREAM_CLOSED: 'ERR_STREAM_CLOSED',
+  /** A malformed argument: an agent id, address or topic that cannot be valid. */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
 } as const
 
 // Transport codes meaning a certificate failed verification, on either side: for the mesh, failed authentication.

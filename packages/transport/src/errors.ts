@@ -30,6 +30,8 @@ export const TransportErrorCode = {
   TLS_BAD_KEY: 'ERR_TLS_BAD_KEY',
   TLS_GENERATE: 'ERR_TLS_GENERATE',
   INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  /** The memory test double: the `host:port` is already bound on its network. */
+  ADDRESS_IN_USE: 'ERR_ADDRESS_IN_USE',
 } as const
 
 /** TLS alert numbers (RFC 8446 §6) as carried in QUIC crypto errors (0x100 + alert). */

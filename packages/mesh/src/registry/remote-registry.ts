@@ -1,4 +1,4 @@
-import { createLogger, type Envelope, Priority, QmsError } from '@quic-multistream/protocol'
+import { createLogger, type Envelope, isQmsError, Priority, QmsError } from '@quic-multistream/protocol'
 import { backoffDelay, sleep } from '../backoff.js'
 import { MeshErrorCode } from '../errors.js'
 import type { FrameChannel } from '../frame-channel.js'
@@ -153,6 +153,8 @@ export class RemoteRegistry implements Registry {
         await this.#connected()
         return
       } catch (e) {
+        // The agent closes its pool before its registry when stopping: that is the end, not a failure to retry.
+        if (isQmsError(e, MeshErrorCode.CLOSED)) return
         log('registry reconnect failed: %s', e instanceof Error ? e.message : String(e))
         await sleep(backoffDelay(attempt, { baseMs: 100, maxMs: 5_000 }))
       }
