@@ -464,6 +464,9 @@ export class Agent {
     const iterator = stream[Symbol.asyncIterator]()
     const timeout = options.timeout ?? this.#o.requestTimeoutMs ?? 10_000
     let timer: NodeJS.Timeout | undefined
+    // Removed in `finally`: a long-lived signal shared by many opens must not collect one listener per call.
+    let onAbort: (() => void) | undefined
+    const signal = options.signal
     try {
       const answer = await Promise.race([
         readOneFrame(iterator, this.#maxFrameSize),
@@ -472,9 +475,10 @@ export class Agent {
             () => reject(new QmsError(AgentErrorCode.TIMEOUT, `"${peer}" did not accept the stream`)),
             timeout,
           )
-          if (options.signal) {
-            const s = options.signal
-            s.addEventListener('abort', () => reject(abortError(s, 'openStream')), { once: true })
+          if (signal) {
+            onAbort = () => reject(abortError(signal, 'openStream'))
+            if (signal.aborted) onAbort()
+            else signal.addEventListener('abort', onAbort, { once: true })
           }
         }),
       ])
@@ -497,6 +501,7 @@ export class Agent {
       throw e
     } finally {
       clearTimeout(timer)
+      if (onAbort) signal?.removeEventListener('abort', onAbort)
     }
   }
 

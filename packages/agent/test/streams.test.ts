@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { defineMessage } from '@quic-multistream/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -31,6 +32,22 @@ describe.each(transports)('named streams over %s', (kind) => {
     ])
     expect(a.stats().streams.opened).toBe(1)
     expect(b.stats().streams.accepted).toBe(1)
+  })
+
+  it('leaves no abort listener behind on a signal shared by many opens', async () => {
+    cluster = createCluster(kind)
+    const a = await cluster.agent('a')
+    const b = await cluster.agent('b')
+    b.onStream('short', async (stream) => {
+      await stream.end()
+    })
+    const shared = new AbortController()
+    for (let i = 0; i < 20; i++) {
+      const s = await a.openStream('b', 'short', { signal: shared.signal })
+      await s.end()
+      for await (const _ of s) break
+    }
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0)
   })
 
   it('gives raw byte access after the opening exchange', async () => {
