@@ -14,6 +14,8 @@ const pages: readonly DocPage[] = [
   { doc: 'docs/security.md', home, atLeast: 4 },
   { doc: 'docs/operations.md', home, atLeast: 3 },
   { doc: 'packages/agent/README.md', home, atLeast: 2 },
+  // The root README: its agent and transport samples.
+  { doc: 'README.md', home, atLeast: 2 },
 ]
 
 /** Every `'ERR_...'` string literal in the TypeScript sources of every package (code tables and ad-hoc codes). */
