@@ -26,3 +26,4 @@ export type {
   StreamOptions,
   StreamStats,
 } from './types.js'
+export * from './webtransport/index.js'

@@ -1,0 +1,67 @@
+// Runs in headless Chromium for webtransport-browser.bench.ts: the browser side of each measurement.
+function open(url, hash) {
+  return new WebTransport(url, { serverCertificateHashes: [{ algorithm: 'sha-256', value: new Uint8Array(hash) }] })
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
+}
+
+/**
+ * 1 KiB request, 1 KiB echo, for `ms` milliseconds: `streams` bidi streams (default 1), each with one request in
+ * flight at a time.
+ */
+window.benchRtt = async (url, hash, ms, streams = 1) => {
+  const wt = open(url, hash)
+  await wt.ready
+  const msg = new Uint8Array(1024)
+  const workers = []
+  for (let i = 0; i < streams; i++) {
+    const s = await wt.createBidirectionalStream()
+    const writer = s.writable.getWriter()
+    const reader = s.readable.getReader()
+    workers.push(async () => {
+      await writer.write(msg)
+      let got = 0
+      while (got < msg.length) {
+        const r = await reader.read()
+        if (r.done) throw new Error('echo stream ended')
+        got += r.value.byteLength
+      }
+    })
+  }
+  for (let i = 0; i < 200; i++) await Promise.all(workers.map((w) => w()))
+  const latencies = []
+  const start = performance.now()
+  await Promise.all(
+    workers.map(async (once) => {
+      while (performance.now() - start < ms) {
+        const t0 = performance.now()
+        await once()
+        latencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  const elapsed = performance.now() - start
+  wt.close()
+  latencies.sort((a, b) => a - b)
+  return { rate: (latencies.length / elapsed) * 1000, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) }
+}
+
+/** `bytes` from the browser to the server on one stream; timed until the server confirms it read them all. */
+window.benchBulk = async (url, hash, bytes) => {
+  const wt = open(url, hash)
+  await wt.ready
+  const s = await wt.createBidirectionalStream()
+  const writer = s.writable.getWriter()
+  const chunk = new Uint8Array(64 * 1024)
+  const start = performance.now()
+  for (let sent = 0; sent < bytes; sent += chunk.length) await writer.write(chunk)
+  await writer.close()
+  const reply = await s.readable.getReader().read()
+  const ms = performance.now() - start
+  const counted = new DataView(reply.value.buffer, reply.value.byteOffset).getFloat64(0)
+  wt.close()
+  if (counted !== bytes) throw new Error(`server counted ${counted} of ${bytes} bytes`)
+  return { mbps: bytes / ms / 1000, ms }
+}
