@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const packages = ['protocol', 'transport', 'mesh', 'agent', 'cli'] as const
+const packages = ['protocol', 'transport', 'mesh', 'agent', 'cli', 'browser'] as const
 const root = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 const alias = Object.fromEntries(

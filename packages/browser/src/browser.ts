@@ -1,0 +1,15 @@
+/**
+ * The entry of the browser bundle (`dist-browser/qms.js`): what a page imports. Everything a page needs to join the
+ * mesh and speak typed messages: the Agent and its connector, message definitions, zod, and the WebTransport
+ * transport itself for pages that want raw streams.
+ * @packageDocumentation
+ */
+export { Agent, defineRequest } from '@quic-multistream/agent'
+export { RemoteRegistry, StaticRegistry } from '@quic-multistream/mesh'
+export { defineMessage, isQmsError, LANES, QmsError } from '@quic-multistream/protocol'
+export { z } from 'zod'
+export { BrowserAgent, type BrowserAgentOptions, connectAgent } from './browser-agent.js'
+export { certificateHashBytes } from './certificate-hash.js'
+export { BrowserErrorCode } from './errors.js'
+export { WebTransportConnection } from './wt-connection.js'
+export { createWebTransportEndpoint } from './wt-endpoint.js'
