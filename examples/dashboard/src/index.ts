@@ -4,6 +4,9 @@
  * messages of ./telemetry.ts themselves).
  * @packageDocumentation
  */
+// An agent that serves pages itself (the mesh's coordinator, say) takes its transport from here and its certificate
+// from `generateDevCertificate()`, then hands itself to `startDashboard({ agent, webTransport })`.
+export { type GatewayTransport, gatewayTransport } from '@quic-multistream/browser'
 export type { DashboardConfig } from './config.js'
 export {
   agentReport,

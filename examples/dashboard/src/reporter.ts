@@ -1,6 +1,6 @@
 import type { Agent } from '@quic-multistream/agent'
 import { formatAddress } from '@quic-multistream/mesh'
-import { LANES } from '@quic-multistream/protocol'
+import { LANES, type Lane } from '@quic-multistream/protocol'
 import type { QuicConnection } from '@quic-multistream/transport'
 import {
   AgentTelemetry,
@@ -19,6 +19,8 @@ export interface TelemetryReporterOptions {
   role?: string
   /** The agent's QUIC connections (e.g. `gatewayTransport().endpoint.connections`), for RTT and bytes. */
   connections?: () => Iterable<QuicConnection>
+  /** Lane of the reports. Default `background`: telemetry must never delay the agent's own traffic. */
+  priority?: Lane
 }
 
 /** The telemetry of `agent` now, as published. */
@@ -80,11 +82,13 @@ export function connectionReport(id: string, connections: Iterable<QuicConnectio
  */
 export function startTelemetryReporter(agent: Agent, options: TelemetryReporterOptions = {}): () => void {
   const startedAt = Date.now()
+  const send = { priority: options.priority ?? 'background' } as const
   const publish = () => {
-    agent.publish(agentTopic(agent.id), AgentTelemetry, agentReport(agent, startedAt, options.role)).catch(() => {})
+    const report = agentReport(agent, startedAt, options.role)
+    agent.publish(agentTopic(agent.id), AgentTelemetry, report, send).catch(() => {})
     if (options.connections) {
       const body = connectionReport(agent.id, options.connections())
-      agent.publish(connectionsTopic(agent.id), ConnectionTelemetry, body).catch(() => {})
+      agent.publish(connectionsTopic(agent.id), ConnectionTelemetry, body, send).catch(() => {})
     }
   }
   const timer = setInterval(publish, options.intervalMs ?? 1_000)

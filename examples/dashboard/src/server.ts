@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Agent } from '@quic-multistream/agent'
-import { buildBrowserBundle, startGatewayAgent } from '@quic-multistream/browser'
+import { buildBrowserBundle, QmsError, startGatewayAgent } from '@quic-multistream/browser'
 import type { QuicConnection } from '@quic-multistream/transport'
 import type { DashboardConfig } from './config.js'
 import { startTelemetryReporter } from './reporter.js'
@@ -27,6 +27,8 @@ export interface DashboardOptions {
   port?: number
   /** Interval of the gateway's own telemetry and of the page's redraw. Default 1,000 ms. */
   intervalMs?: number
+  /** Label of the gateway's own telemetry (e.g. `coordinator` when it is the mesh's coordinator). Default `dashboard`. */
+  role?: string
 }
 
 /** A running dashboard. */
@@ -39,6 +41,11 @@ export interface Dashboard {
   address: string
   /** Hex SHA-256 of the gateway's certificate (Node agents pin it with `tls.pinSha256`). */
   certificateHash: string
+  /**
+   * Agent reports (`AgentTelemetry`) the gateway has received and relayed to pages so far, by reporting agent id (the
+   * gateway's own included): which agents are reporting, whether or not a page is open.
+   */
+  reports(): ReadonlyMap<string, number>
   /** Stops the page server, the reporter, and the gateway agent if the dashboard started it. */
   close(): Promise<void>
 }
@@ -53,7 +60,10 @@ const here = (name: string) => fileURLToPath(new URL(name, import.meta.url))
  */
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
   if (options.agent && !options.webTransport) {
-    throw new Error('startDashboard({ agent }) needs webTransport: { url, certificateHash } of that agent')
+    throw new QmsError(
+      'ERR_INVALID_ARGUMENT',
+      'startDashboard({ agent }) needs webTransport: { url, certificateHash } of that agent',
+    )
   }
   const intervalMs = options.intervalMs ?? 1_000
   const started = options.agent
@@ -65,10 +75,11 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     certificateHash: started!.certificateHash,
     connections: () => started!.endpoint.connections,
   }
-  const relay = relayTelemetry(agent)
+  const reports = new Map<string, number>()
+  const relay = relayTelemetry(agent, (id) => reports.set(id, (reports.get(id) ?? 0) + 1))
   const stopReporting = startTelemetryReporter(agent, {
     intervalMs,
-    role: 'dashboard',
+    role: options.role ?? 'dashboard',
     ...(wt.connections ? { connections: wt.connections } : {}),
   })
   try {
@@ -108,6 +119,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       agent,
       address: started?.address ?? agent.address,
       certificateHash: wt.certificateHash,
+      reports: () => reports,
       async close() {
         stopReporting()
         await relay().catch(() => {})
@@ -130,13 +142,15 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
  * Republishes every telemetry message the gateway receives under the page topics (see `PAGE_PREFIX`), which only
  * the gateway publishes: that is how telemetry from anywhere in the mesh reaches pages. Returns the unsubscriber.
  */
-function relayTelemetry(agent: Agent): () => Promise<void> {
+function relayTelemetry(agent: Agent, onReport: (id: string) => void): () => Promise<void> {
+  const send = { priority: 'background' } as const
   const subscriptions = [
     agent.subscribe(TELEMETRY_PATTERN, AgentTelemetry, async (body, ctx) => {
-      await agent.publish(pageTopic(ctx.topic), AgentTelemetry, body).catch(() => 0)
+      onReport(body.id)
+      await agent.publish(pageTopic(ctx.topic), AgentTelemetry, body, send).catch(() => 0)
     }),
     agent.subscribe(TELEMETRY_PATTERN, ConnectionTelemetry, async (body, ctx) => {
-      await agent.publish(pageTopic(ctx.topic), ConnectionTelemetry, body).catch(() => 0)
+      await agent.publish(pageTopic(ctx.topic), ConnectionTelemetry, body, send).catch(() => 0)
     }),
   ]
   return async () => {

@@ -42,11 +42,18 @@ export {
   type WorkerReportBody,
 } from './messages.js'
 export { Screen, type ScreenOutput, type UiMode } from './screen.js'
-export { findProblems, type KillRecord, type SwarmSummary, type WorkerSummary } from './summary.js'
+export {
+  type DashboardSummary,
+  findProblems,
+  type KillRecord,
+  type SwarmSummary,
+  type WorkerSummary,
+} from './summary.js'
 export { COORDINATOR_ID, runSwarm, type SwarmOptions } from './swarm.js'
 export { TrafficMeter, type TrafficTotals } from './traffic-meter.js'
 export {
   bar,
+  type DashboardStatus,
   renderFrame,
   renderStatus,
   renderSummary,

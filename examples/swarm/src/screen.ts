@@ -62,11 +62,11 @@ export class Screen {
     this.#drawn = lines.length
   }
 
-  /** Draws the last frame and stops. */
+  /** Draws the last frame and stops (once: later calls do nothing). */
   stop(): void {
+    if (this.#timer === undefined) return
     clearInterval(this.#timer)
     this.#timer = undefined
-    if (this.#mode === 'none') return
     this.draw()
     if (this.#mode === 'live') this.#out.write('\x1b[?25h')
   }

@@ -33,6 +33,16 @@ export interface KillRecord {
   readonly finishedBy: Readonly<Record<number, string>>
 }
 
+/** The live dashboard at the end of a run. */
+export interface DashboardSummary {
+  /** Its page, when it was served. */
+  readonly url: string | undefined
+  /** Why there was none: `turned off`, or why it failed to start. */
+  readonly off: string | undefined
+  /** Agent telemetry reports the coordinator received (and relayed to pages), by agent id. */
+  readonly reports: Readonly<Record<string, number>>
+}
+
 /** What `runSwarm` did, and whether it did it right. */
 export interface SwarmSummary {
   /** True when every job was done exactly once, no result mismatched, and every worker report agrees. */
@@ -75,6 +85,8 @@ export interface SwarmSummary {
   readonly traffic: TrafficTotals
   /** Prometheus endpoint of the coordinator, when enabled. */
   readonly metricsUrl: string | undefined
+  /** The dashboard (not part of `ok`: the swarm runs without it). */
+  readonly dashboard: DashboardSummary
   /** Whole run, ms; and its parts. */
   readonly elapsedMs: number
   readonly startupMs: number

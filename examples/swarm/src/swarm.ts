@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { Agent } from '@quic-multistream/agent'
+import {
+  type Dashboard,
+  type GatewayTransport,
+  gatewayTransport,
+  startDashboard,
+} from '@quic-multistream/example-dashboard'
 import { CompareChunk } from '@quic-multistream/example-temporal-compare'
 import { RegistryServer, sleep } from '@quic-multistream/mesh'
 import { createLogger, isQmsError, LANES, type Lane, QmsError } from '@quic-multistream/protocol'
@@ -30,9 +36,15 @@ import {
   type WorkerReportBody,
 } from './messages.js'
 import { Screen, type ScreenOutput, type UiMode } from './screen.js'
-import { findProblems, type KillRecord, type SwarmSummary, type WorkerSummary } from './summary.js'
+import {
+  type DashboardSummary,
+  findProblems,
+  type KillRecord,
+  type SwarmSummary,
+  type WorkerSummary,
+} from './summary.js'
 import { TrafficMeter } from './traffic-meter.js'
-import type { SwarmEvent, SwarmSnapshot, WorkerRow } from './view.js'
+import type { DashboardStatus, SwarmEvent, SwarmSnapshot, WorkerRow } from './view.js'
 
 const log = createLogger('qms:swarm')
 
@@ -66,8 +78,19 @@ export interface SwarmOptions {
   verifyEvery?: number
   /** Serve Prometheus metrics from the coordinator (on 127.0.0.1, any free port). Default true. */
   metrics?: boolean
+  /**
+   * Serve the live dashboard from the coordinator: a web page (node:http on 127.0.0.1) that joins the mesh over
+   * WebTransport, with every agent publishing its telemetry. If it cannot start, the run goes on without it and says
+   * why. Default true.
+   */
+  dashboard?: boolean
   /** Called with every event as it happens (kills, reassignments). */
   onEvent?: (event: SwarmEvent) => void
+  /**
+   * Called with the summary while the coordinator and the dashboard are still up (the workers have exited); they
+   * stop once it settles. Where a program prints the summary and may keep the dashboard open a while.
+   */
+  beforeStop?: (summary: SwarmSummary) => void | Promise<void>
 }
 
 /** How long a worker may stay silent (no heartbeat) before it is presumed dead and fenced off. */
@@ -80,6 +103,10 @@ const CALL_TIMEOUT_MS = 15_000
 const PLANNED_SHARE = 0.8
 /** Least share of `durationS` left to the job phase, however long the start-up took. */
 const MIN_JOB_PHASE_SHARE = 0.4
+/** Interval of every agent's dashboard telemetry (and of the page's redraw). */
+const TELEMETRY_MS = 1_000
+/** How long the summary waits for a dashboard still starting (only a very short run can end first). */
+const DASHBOARD_WAIT_MS = 15_000
 
 interface WorkerState {
   readonly id: string
@@ -104,6 +131,13 @@ function positiveInteger(value: number, name: string, max: number): number {
     throw new QmsError('ERR_INVALID_ARGUMENT', `${name} must be a whole number from 1 to ${max}, got ${value}`)
   }
   return value
+}
+
+/** Waits for `promise` (which must not reject), `ms` at most. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  const patience = new AbortController()
+  await Promise.race([promise, sleep(ms, patience.signal).catch(() => undefined)])
+  patience.abort()
 }
 
 function median(values: readonly number[]): number | undefined {
@@ -138,18 +172,33 @@ export async function runSwarm(options: SwarmOptions = {}): Promise<SwarmSummary
   const jobsPerSlot = totalJobs / (workerCount * slots)
   let chunkDelayMs = 0
 
+  // A dev certificate is one a browser pins (ECDSA P-256, 14 days), so the dashboard page can use it as well.
   const cert = await generateDevCertificate()
   const token = randomBytes(16).toString('hex')
-  const meter = new TrafficMeter()
-  const coordinator = await Agent.start({
-    id: COORDINATOR_ID,
-    registry: new RegistryServer(),
-    tls: { cert: cert.cert, key: cert.key, pinSha256: [cert.sha256] },
-    token,
-    transport: meter.factory,
-    drainTimeoutMs: 1_000,
-    ...(options.metrics === false ? {} : { metrics: {} }),
-  })
+  const startCoordinator = (meter: TrafficMeter) =>
+    Agent.start({
+      id: COORDINATOR_ID,
+      registry: new RegistryServer(),
+      tls: { cert: cert.cert, key: cert.key, pinSha256: [cert.sha256] },
+      token,
+      transport: meter.factory,
+      drainTimeoutMs: 1_000,
+      ...(options.metrics === false ? {} : { metrics: {} }),
+    })
+  // With the dashboard on, the coordinator is also the pages' gateway: its endpoint accepts WebTransport as well.
+  let gateway: GatewayTransport | undefined = (options.dashboard ?? true) ? gatewayTransport() : undefined
+  let dashboardStatus: DashboardStatus = gateway ? { state: 'starting' } : { state: 'off' }
+  let meter = new TrafficMeter(gateway?.transport)
+  let coordinator: Agent
+  try {
+    coordinator = await startCoordinator(meter)
+  } catch (err) {
+    if (gateway === undefined) throw err
+    dashboardStatus = { state: 'failed', reason: `no WebTransport endpoint: ${String(err)}` }
+    gateway = undefined
+    meter = new TrafficMeter()
+    coordinator = await startCoordinator(meter)
+  }
 
   const board = new JobBoard(totalJobs)
   const workers: WorkerState[] = []
@@ -173,6 +222,7 @@ export async function runSwarm(options: SwarmOptions = {}): Promise<SwarmSummary
       elapsedMs: now - started,
       coordinator: coordinator.address,
       metricsUrl: coordinator.metricsUrl,
+      dashboard: dashboardStatus,
       workers: workers.map((w) => ({
         id: w.id,
         pid: w.process.pid,
@@ -240,6 +290,50 @@ export async function runSwarm(options: SwarmOptions = {}): Promise<SwarmSummary
   }
 
   screen.start()
+  let dashboard: Dashboard | undefined
+  // The page's bundle is built while the workers start, so the dashboard costs the run no time of its own.
+  const dashboardStarted = startSwarmDashboard().then((d) => {
+    dashboard = d
+  })
+
+  /** Starts the dashboard on the coordinator; never rejects (the swarm runs without it, and says why). */
+  async function startSwarmDashboard(): Promise<Dashboard | undefined> {
+    const url = gateway?.url
+    if (gateway === undefined || url === undefined) return undefined
+    const endpoint = gateway
+    try {
+      const d = await startDashboard({
+        agent: coordinator,
+        role: 'coordinator',
+        token,
+        intervalMs: TELEMETRY_MS,
+        webTransport: { url, certificateHash: cert.sha256, connections: () => endpoint.endpoint?.connections ?? [] },
+      })
+      dashboardStatus = { state: 'on', url: d.url }
+      emit('info', `dashboard ${d.url} (open it in Chromium: the page joins the mesh over WebTransport)`)
+      return d
+    } catch (err) {
+      dashboardStatus = { state: 'failed', reason: String(err) }
+      emit('info', `dashboard unavailable: ${String(err)}`)
+      return undefined
+    }
+  }
+
+  /** The dashboard for the summary, waiting a little for one still starting. */
+  const dashboardSummary = async (): Promise<DashboardSummary> => {
+    if (dashboardStatus.state === 'starting') {
+      await waitAtMost(dashboardStarted, DASHBOARD_WAIT_MS)
+      if (dashboardStatus.state === 'starting') {
+        dashboardStatus = { state: 'failed', reason: `not ready after ${DASHBOARD_WAIT_MS / 1000} s more` }
+      }
+    }
+    return {
+      url: dashboardStatus.url,
+      off: dashboardStatus.state === 'on' ? undefined : (dashboardStatus.reason ?? 'turned off'),
+      reports: Object.fromEntries(dashboard?.reports() ?? []),
+    }
+  }
+
   try {
     // Start every worker process at once; each is ready when its handlers are installed and it joined the registry.
     for (let i = 1; i <= workerCount; i++) {
@@ -253,6 +347,7 @@ export async function runSwarm(options: SwarmOptions = {}): Promise<SwarmSummary
         sha256: cert.sha256,
         token,
         heartbeatMs: 250,
+        ...(gateway ? { telemetryMs: TELEMETRY_MS } : {}),
       })
       const lost = new AbortController()
       const w: WorkerState = {
@@ -494,16 +589,26 @@ export async function runSwarm(options: SwarmOptions = {}): Promise<SwarmSummary
       latency: { results: fetches.summary(), pings: pings.summary() },
       traffic: meter.read(),
       metricsUrl: coordinator.metricsUrl,
+      dashboard: await dashboardSummary(),
       elapsedMs: performance.now() - started,
       startupMs: (jobPhaseStarted ?? started) - started,
       jobPhaseMs,
     }
     const problems = findProblems(partial)
-    return { ...partial, ok: problems.length === 0, exitCode: problems.length === 0 ? 0 : 1, problems }
+    const summary: SwarmSummary = {
+      ...partial,
+      ok: problems.length === 0,
+      exitCode: problems.length === 0 ? 0 : 1,
+      problems,
+    }
+    await options.beforeStop?.(summary)
+    return summary
   } finally {
     screen.stop()
     for (const w of workers) w.process.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.process.exited))
+    await waitAtMost(dashboardStarted, DASHBOARD_WAIT_MS)
+    await dashboard?.close()
     await coordinator.stop()
   }
 }

@@ -23,10 +23,16 @@ export interface TrafficTotals {
 export class TrafficMeter {
   readonly #endpoints: QuicEndpoint[] = []
   readonly #last = new Map<QuicConnection, ConnectionStats>()
+  readonly #make: TransportFactory
+
+  /** @param make The factory to count for (e.g. a gateway's, which also accepts WebTransport). Default `createEndpoint`. */
+  constructor(make: TransportFactory = createEndpoint) {
+    this.#make = make
+  }
 
   /** The QUIC endpoint factory, remembering the endpoints it made. */
   readonly factory: TransportFactory = async (options) => {
-    const endpoint = await createEndpoint(options)
+    const endpoint = await this.#make(options)
     this.#endpoints.push(endpoint)
     return endpoint
   }

@@ -27,11 +27,19 @@ export interface SwarmEvent {
   readonly text: string
 }
 
+/** Where the dashboard stands: `url` once it is `on`, `reason` when it `failed`. */
+export interface DashboardStatus {
+  readonly state: 'starting' | 'on' | 'off' | 'failed'
+  readonly url?: string
+  readonly reason?: string
+}
+
 /** Everything one frame of the live view shows. */
 export interface SwarmSnapshot {
   readonly elapsedMs: number
   readonly coordinator: string
   readonly metricsUrl: string | undefined
+  readonly dashboard: DashboardStatus
   readonly workers: readonly WorkerRow[]
   readonly jobs: { total: number; done: number; inFlight: number; queued: number; reassigned: number; lost: number }
   readonly lanes: Readonly<Record<Lane, { sent: number; received: number }>>
@@ -79,6 +87,13 @@ function laneLine(lanes: SwarmSnapshot['lanes']): string {
   return LANES.map((lane) => `${lane} ${count(lanes[lane].sent)}↑ ${count(lanes[lane].received)}↓`).join('  ')
 }
 
+function dashboardLink(d: DashboardStatus): string | undefined {
+  if (d.state === 'on') return `dashboard ${d.url}`
+  if (d.state === 'starting') return 'dashboard starting...'
+  if (d.state === 'failed') return `dashboard unavailable (${d.reason})`
+  return undefined
+}
+
 /** The lines of one live frame. */
 export function renderFrame(s: SwarmSnapshot, maxEvents = 6): string[] {
   const j = s.jobs
@@ -86,7 +101,8 @@ export function renderFrame(s: SwarmSnapshot, maxEvents = 6): string[] {
     `quic-multistream swarm · coordinator ${s.coordinator} (embedded registry) · ${s.workers.length} workers · ` +
       `${j.total} jobs · ${seconds(s.elapsedMs)}`,
   ]
-  if (s.metricsUrl) lines.push(`prometheus ${s.metricsUrl}`)
+  const links = [s.metricsUrl && `prometheus ${s.metricsUrl}`, dashboardLink(s.dashboard)].filter(Boolean)
+  if (links.length > 0) lines.push(links.join(' · '))
   lines.push('')
   for (const w of s.workers) lines.push(workerLine(w))
   lines.push('')
@@ -164,6 +180,15 @@ export function renderSummary(s: SwarmSummary): string {
     ],
   )
   if (s.metricsUrl) pairs.push(['prometheus', s.metricsUrl])
+  const reports = Object.values(s.dashboard.reports)
+  if (s.dashboard.url) {
+    pairs.push([
+      'dashboard',
+      `${s.dashboard.url} · ${count(reports.reduce((a, b) => a + b, 0))} telemetry reports from ${reports.length} agents`,
+    ])
+  } else if (s.dashboard.off !== 'turned off') {
+    pairs.push(['dashboard', `unavailable: ${s.dashboard.off}`])
+  }
   pairs.push(
     ['time', `${seconds(s.elapsedMs)} (workers up in ${seconds(s.startupMs)}, jobs ${seconds(s.jobPhaseMs)})`],
     ['result', s.ok ? 'OK' : `FAILED: ${s.problems.join('; ')}`],

@@ -16,6 +16,8 @@ export interface WorkerConfig {
   token: string
   /** Interval of the heartbeat datagrams, ms. */
   heartbeatMs: number
+  /** Interval of the dashboard telemetry (`telemetry.agent.<id>`), ms; absent or 0: none. */
+  telemetryMs?: number
 }
 
 /** The environment variable holding a {@link WorkerConfig} as JSON. */

@@ -1,7 +1,9 @@
 import { Agent, type AgentStream } from '@quic-multistream/agent'
+import { startTelemetryReporter } from '@quic-multistream/example-dashboard'
 import { CompareChunk, ComparisonSession } from '@quic-multistream/example-temporal-compare'
 import { RemoteRegistry, raceSignal } from '@quic-multistream/mesh'
 import { createLogger, QmsError } from '@quic-multistream/protocol'
+import { createEndpoint, type QuicEndpoint } from '@quic-multistream/transport'
 import {
   Assign,
   FetchResult,
@@ -58,13 +60,26 @@ export interface SwarmWorker {
  * coordinator until asked to finish.
  */
 export async function startWorker(config: WorkerConfig): Promise<SwarmWorker> {
+  let endpoint: QuicEndpoint | undefined
   const agent = await Agent.start({
     id: config.id,
     registry: new RemoteRegistry({ address: config.registry, id: config.coordinator }),
     tls: { cert: config.cert, key: config.key, pinSha256: [config.sha256] },
     token: config.token,
     drainTimeoutMs: 1_000,
+    // Kept for the dashboard's connection telemetry (RTT and bytes per connection).
+    transport: async (options) => {
+      endpoint = await createEndpoint(options)
+      return endpoint
+    },
   })
+  const stopTelemetry = config.telemetryMs
+    ? startTelemetryReporter(agent, {
+        role: 'worker',
+        intervalMs: config.telemetryMs,
+        connections: () => endpoint?.connections ?? [],
+      })
+    : () => {}
   const jobs = new Map<number, JobState>()
   const assigned = new Set<number>()
   const report: WorkerReportBody = {
@@ -181,12 +196,14 @@ export async function startWorker(config: WorkerConfig): Promise<SwarmWorker> {
   let stopping: Promise<void> | undefined
   const stop = () => {
     clearInterval(heartbeat)
+    stopTelemetry()
     stopping ??= agent.stop()
     return stopping
   }
   const finished = new Promise<WorkerReportBody>((resolve) => {
     agent.handle(Shutdown, () => {
       clearInterval(heartbeat)
+      stopTelemetry()
       // Stop after the reply has left: stop() flushes the lanes and waits for this handler to finish.
       setImmediate(() => void stop().then(() => resolve({ ...report })))
       return WorkerReport.of({ ...report })

@@ -1,9 +1,29 @@
 import { describe, expect, it } from 'vitest'
-import { runSwarm, type SwarmEvent } from '../src/index.js'
+import { renderSummary, runSwarm, type SwarmEvent } from '../src/index.js'
+
+/** What the dashboard's HTTP server answered while the run was still up. */
+interface Served {
+  page: { status: number; type: string | null; body: string }
+  script: { status: number; type: string | null }
+  config: Record<string, unknown>
+}
+
+async function fetchDashboard(url: string): Promise<Served> {
+  const page = await fetch(url)
+  const script = await fetch(new URL('/dashboard.js', url))
+  await script.arrayBuffer()
+  const config = (await (await fetch(new URL('/config.json', url))).json()) as Record<string, unknown>
+  return {
+    page: { status: page.status, type: page.headers.get('content-type'), body: await page.text() },
+    script: { status: script.status, type: script.headers.get('content-type') },
+    config,
+  }
+}
 
 describe('runSwarm', () => {
   it('finishes every job exactly once after a worker is killed half-way, with its jobs reassigned', async () => {
     const events: SwarmEvent[] = []
+    let served: Served | undefined
     const summary = await runSwarm({
       workers: 4,
       jobs: 16,
@@ -11,6 +31,10 @@ describe('runSwarm', () => {
       ui: 'none',
       metrics: false,
       onEvent: (e) => events.push(e),
+      // The dashboard is still up here (browsers are covered by packages/browser/test/dashboard.test.ts).
+      beforeStop: async (s) => {
+        if (s.dashboard.url) served = await fetchDashboard(s.dashboard.url)
+      },
     })
 
     expect(summary.problems).toEqual([])
@@ -56,5 +80,37 @@ describe('runSwarm', () => {
     expect(summary.traffic.datagramsReceived).toBeGreaterThan(0)
     expect(summary.latency.pings.count).toBeGreaterThan(0)
     expect(summary.traffic.bytesSent).toBeGreaterThan(16 * 2 * 12_000 * 8)
+
+    // The dashboard: its page, bundle and settings served by the coordinator, and telemetry from every agent.
+    expect(summary.dashboard.off).toBeUndefined()
+    expect(summary.dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    expect(events.some((e) => e.text.startsWith(`dashboard ${summary.dashboard.url}`))).toBe(true)
+    expect(served?.page).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/html/) })
+    expect(served?.page.body).toContain('<script type="module" src="/dashboard.js">')
+    expect(served?.script).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/javascript/) })
+    expect(served?.config).toMatchObject({
+      url: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/mesh$/),
+      certificateHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      gateway: 'coordinator',
+      token: expect.any(String),
+    })
+    const reporters = Object.keys(summary.dashboard.reports).sort()
+    expect(reporters).toEqual(['coordinator', 'worker-1', 'worker-2', 'worker-3', 'worker-4'])
+    for (const n of Object.values(summary.dashboard.reports)) expect(n).toBeGreaterThan(0)
   }, 120_000)
+
+  it('runs without the dashboard when it is turned off, and says nothing of it', async () => {
+    const summary = await runSwarm({
+      workers: 1,
+      jobs: 2,
+      durationS: 2,
+      ui: 'none',
+      metrics: false,
+      kill: false,
+      dashboard: false,
+    })
+    expect(summary.ok).toBe(true)
+    expect(summary.dashboard).toEqual({ url: undefined, off: 'turned off', reports: {} })
+    expect(renderSummary(summary)).not.toMatch(/dashboard/)
+  }, 60_000)
 })
