@@ -313,22 +313,31 @@ export class Agent {
    * @throws QmsError `ERR_TIMEOUT`, `ERR_ABORTED`, `ERR_NO_RESPONDERS`, `ERR_REMOTE`, `ERR_SCHEMA`,
    * `ERR_UNKNOWN_PEER`, `ERR_PEER_UNREACHABLE`, `ERR_QUEUE_FULL`, `ERR_AUTH`.
    */
-  async request(
+  request(
     peer: string,
     def: AnyMessageDef | RequestDef,
     body: unknown,
     options: RequestOptions & { reply?: AnyMessageDef } = {},
   ): Promise<unknown> {
-    const call = this.#startRequest(peer, def, body, options)
+    let call: PendingCall
     try {
-      const reply = await call.promise
-      this.#counters.requests.succeeded++
-      return reply
+      call = this.#startRequest(peer, def, body, options)
     } catch (e) {
-      this.#counters.requests.failed++
-      this.#counters.error(isQmsError(e) ? e.code : AgentErrorCode.HANDLER)
-      throw e
+      return Promise.reject(e)
     }
+    // Not an async function: one derived promise with handlers shared by every call is the cheapest way to count.
+    return call.promise.then(this.#requestSucceeded, this.#requestFailed)
+  }
+
+  readonly #requestSucceeded = (reply: unknown): unknown => {
+    this.#counters.requests.succeeded++
+    return reply
+  }
+
+  readonly #requestFailed = (e: unknown): never => {
+    this.#counters.requests.failed++
+    this.#counters.error(isQmsError(e) ? e.code : AgentErrorCode.HANDLER)
+    throw e
   }
 
   /** Registers and sends a request; everything but waiting for the answer (kept apart so the await is cheap). */

@@ -48,6 +48,8 @@ export class FrameChannel {
   readonly #queue: LaneQueue
   #resolveClosed!: () => void
   #prioritized = false
+  /** What the last handler returned to push back, until the read loop waited for it. */
+  #pause: Promise<void> | undefined
 
   constructor(stream: QuicStream, link: PeerLink, options: FrameChannelOptions) {
     this.stream = stream
@@ -112,11 +114,14 @@ export class FrameChannel {
     first: readonly Envelope[] = [],
   ): Promise<void> {
     try {
-      if (first.length > 0) await this.#dispatch(first)
+      if (first.length > 0) await this.#dispatch(first, 0)
       for (;;) {
         const r = await iterator.next()
         if (r.done) break
-        await this.#dispatch(decoder.push(r.value))
+        const envs = decoder.push(r.value)
+        // Handlers rarely push back: deliver synchronously and only wait (in #dispatch) once one does.
+        const paused = this.#deliver(envs, 0)
+        if (paused >= 0) await this.#dispatch(envs, paused)
       }
       decoder.finish()
     } catch (e) {
@@ -131,9 +136,14 @@ export class FrameChannel {
     }
   }
 
-  async #dispatch(envs: readonly Envelope[]): Promise<void> {
+  /**
+   * Hands `envs[from..]` to the handler until one returns a promise; returns the index after that envelope (the
+   * handler's promise is left in `#pause`), or -1 when all were delivered.
+   */
+  #deliver(envs: readonly Envelope[], from: number): number {
     const { onEnvelope, onActivity } = this.#options
-    for (const env of envs) {
+    for (let i = from; i < envs.length; i++) {
+      const env = envs[i] as Envelope
       if (!this.#prioritized && this.stream.initiator === 'remote') {
         // Replies go back on the stream the request came in on, at the urgency of the lane it came from.
         this.#prioritized = true
@@ -141,7 +151,23 @@ export class FrameChannel {
       }
       onActivity()
       const pending = onEnvelope(env, this)
-      if (pending) await pending
+      if (pending) {
+        this.#pause = pending
+        return i + 1
+      }
+    }
+    return -1
+  }
+
+  /** Delivers `envs[from..]`, waiting for each handler that pushes back (and for the one `#deliver` left behind). */
+  async #dispatch(envs: readonly Envelope[], from: number): Promise<void> {
+    let next = from
+    for (;;) {
+      const pause = this.#pause
+      this.#pause = undefined
+      if (pause) await pause
+      if (next < 0 || next >= envs.length) return
+      next = this.#deliver(envs, next)
     }
   }
 }

@@ -22,7 +22,16 @@ function newBatch(): Batch {
     resolve = res
     reject = rej
   })
-  return { promise: observed(promise), resolve, reject }
+  // Marked as handled only when it fails (see `observed`): a handler attached up front would cost a promise and a
+  // reaction on every batch, and batches nearly always succeed.
+  return {
+    promise,
+    resolve,
+    reject(err: unknown) {
+      promise.catch(ignore)
+      reject(err)
+    },
+  }
 }
 
 function ignore(): void {}

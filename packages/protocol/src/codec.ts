@@ -73,9 +73,9 @@ export function createCodec(options: CodecOptions = {}): Codec {
     if (structures) packr = newStructuresPackr()
     else if (scratch) packr = newPlainPackr()
   }
-  const encode = (env: Envelope): Uint8Array => {
+  const encode = (env: Envelope, view = false): Uint8Array => {
     try {
-      return packFrame(packr, env, structures, maxFrameSize)
+      return packFrame(packr, env, structures, maxFrameSize, view)
     } catch (e) {
       // msgpackr records a new structure as "sent" before the payload is complete; if the frame is never produced
       // the decoder would not learn it. A fresh encoder redefines everything it uses, so it is always in step.
@@ -97,13 +97,13 @@ export function createCodec(options: CodecOptions = {}): Codec {
         scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES)
       }
       packr.useBuffer(scratch)
-      const out = encode(env)
+      // Already a plain Uint8Array view (`slice()` on a Buffer would not copy).
+      const out = encode(env, true)
       // msgpackr moved to a bigger buffer for a large frame: keep that one unless it is huge.
       if (out.buffer !== scratch.buffer && out.buffer.byteLength <= MAX_KEPT_SCRATCH) {
         scratch = Buffer.from(out.buffer, 0, out.buffer.byteLength)
       }
-      // A plain Uint8Array view: `slice()` on the Buffer msgpackr returns would not copy.
-      return ownView(out)
+      return out
     },
     decoder: () => new FrameDecoder({ maxFrameSize }),
     reset,

@@ -10,7 +10,7 @@
  * `Map` and `Set` arrive as a plain object and an array.
  */
 import type { Packr, Unpackr } from 'msgpackr'
-import { RESERVE_START_SPACE } from 'msgpackr'
+import { RESERVE_START_SPACE, REUSE_BUFFER_MODE } from 'msgpackr'
 import { type Envelope, validateEnvelope } from './envelope.js'
 import { ProtocolErrorCode, QmsError } from './errors.js'
 import { asPlainBytes, newStructuresUnpackr, ownView, plainPackr, plainUnpackr } from './msgpack.js'
@@ -41,9 +41,17 @@ export function checkMaxFrameSize(n: number, name = 'maxFrameSize'): number {
   return n
 }
 
-function pack(packr: Packr, env: Envelope, reserve: number): Uint8Array {
+/** What msgpackr returns in `REUSE_BUFFER_MODE`: its whole target buffer, with the payload's range on it. */
+type ReusedTarget = Uint8Array & { start: number; end: number }
+
+function pack(packr: Packr, env: Envelope, reserve: number, reuse = false): Uint8Array {
   validateEnvelope(env)
   try {
+    if (reuse) {
+      // The payload's range comes back on the target itself, so the one view we hand out is the only allocation.
+      const t = packr.pack(env, REUSE_BUFFER_MODE | RESERVE_START_SPACE | reserve) as unknown as ReusedTarget
+      return new Uint8Array(t.buffer, t.byteOffset + t.start, t.end - t.start)
+    }
     return packr.pack(env, reserve === 0 ? undefined : RESERVE_START_SPACE | reserve)
   } catch (cause) {
     throw new QmsError(ProtocolErrorCode.ENCODE_FAILED, `cannot encode envelope: ${errorMessage(cause)}`, {
@@ -61,11 +69,17 @@ function tooLarge(size: number, maxFrameSize: number): QmsError {
 /**
  * @internal Encodes one frame with `packr`; `structures` sets the header flag. Shared by the plain and codec paths.
  * The result is a view into `packr`'s buffer (a `Buffer` when msgpackr allocated it): callers that hand it out wrap
- * it with `ownView`.
+ * it with `ownView`. With `view`, it is a plain `Uint8Array` already (made without the intermediate `Buffer`).
  */
-export function packFrame(packr: Packr, env: Envelope, structures: boolean, maxFrameSize: number): Uint8Array {
+export function packFrame(
+  packr: Packr,
+  env: Envelope,
+  structures: boolean,
+  maxFrameSize: number,
+  view = false,
+): Uint8Array {
   // msgpackr leaves room for the header in front of the payload, so the frame is built without a copy.
-  const out = pack(packr, env, FRAME_HEADER_SIZE)
+  const out = pack(packr, env, FRAME_HEADER_SIZE, view)
   const size = out.length - FRAME_HEADER_SIZE
   if (size > maxFrameSize) throw tooLarge(size, maxFrameSize)
   const header = (structures ? STRUCTURES_FLAG | size : size) >>> 0

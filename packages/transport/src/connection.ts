@@ -14,6 +14,8 @@ const textEncoder = new TextEncoder()
 export interface ConnectionHost {
   /** Schedule this connection's outgoing packets for the next flush. */
   markDirty(conn: QuicConnectionImpl): void
+  /** Sends what the engine has ready for this connection now, not at the next flush. */
+  sendNow(conn: QuicConnectionImpl): void
   /** Copies `n` bytes out of the scratch buffer into memory the caller may keep. */
   copyOut(n: number): Uint8Array
   /** Shared scratch buffer for reads (valid only during a synchronous call). */
@@ -247,12 +249,26 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
     return true
   }
 
+  /**
+   * Closes the engine and sends the close at once. quiche 0.18 carries an application close only in a 1-RTT packet,
+   * yet while closing it still picks an Initial or Handshake packet first whenever that space owes something (its
+   * handshake flight, an ACK, a retransmission probe) and then fills it with nothing but, at most, an ACK; and it
+   * drops every packet received after `close()`, so a late HANDSHAKE_DONE cannot clear the way. The close would never
+   * leave: a server closing before its flight went out sent nothing, and a client whose probe timer fired between
+   * `close()` and the next flush sent ACKs forever. So: settle what the handshake spaces owe under the normal rules,
+   * close, and send the close in the same synchronous step, before any timer can queue another probe. A server drops
+   * those spaces when its handshake completes; a client cannot tell when that happened at the server, so it always
+   * settles first.
+   */
   private engineClose(code: number, reason: string, app = true): void {
+    if (this.role === 'client' || !this.engine.isEstablished()) this.host.sendNow(this)
     try {
       this.engine.close(app, code, textEncoder.encode(reason))
     } catch {
       // Already closing.
     }
+    this.host.sendNow(this)
+    if (log.enabled && !this.engine.isDraining() && !this.engine.isClosed()) log(`${this.id} close not sent yet`)
   }
 
   stats(): ConnectionStats {
@@ -322,14 +338,15 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
     if (!this.ready && (engine.isEstablished() || engine.isInEarlyData())) this.becomeReady()
     else if (this.ready && !this.verified && !this.closeInfo && engine.isEstablished()) this.verifyPeer()
     if (this.ready && !this.closeInfo) {
-      this.processReadable()
-      this.processDatagrams()
+      // The engine's readable flag covers datagrams too: when nothing is readable, neither list is asked for.
+      if (this.processReadable()) this.processDatagrams()
       if (this.blockedWriters.size > 0) this.processWritable()
       if (this.openWaiters.length > 0) this.processOpenWaiters()
       if (this.role === 'client' && !this.haveTicket && engine.isEstablished()) this.captureTicket()
     }
-    if (!this.closeInfo && (engine.isClosed() || engine.isDraining())) this.markClosedFromEngine()
-    if (engine.isClosed()) this.finalize()
+    const closed = engine.isClosed()
+    if (!this.closeInfo && (closed || engine.isDraining())) this.markClosedFromEngine()
+    if (closed) this.finalize()
     this.host.markDirty(this)
   }
 
@@ -403,25 +420,29 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
     }
   }
 
-  private processReadable(): void {
+  /** Surfaces readable stream data; false when the engine has nothing readable left (no datagrams either). */
+  private processReadable(): boolean {
     const engine = this.engine
     // The engine's readable() list costs ~15 us per call even when empty, more than decrypting a packet; probing a
     // few candidate streams costs ~0.25 us each. Probe first, and list only when something readable is left over
     // (a new stream that arrived out of order, a paused reader, many streams).
-    if (!engine.isReadable()) return
+    if (!engine.isReadable()) return false
     if (this.streams.size <= PROBE_LIMIT) {
       for (const s of this.streams.values()) {
         if (s.canRead && !s.readPaused && !s.isReadDone && engine.streamReadable(s.id)) this.pull(s)
       }
-      for (const next of [this.nextRemoteBidi, this.nextRemoteUni]) {
-        if (engine.streamReadable(next)) {
-          const s = this.remoteStream(next)
-          if (s) this.pull(s)
-        }
-      }
-      if (!engine.isReadable()) return
+      if (engine.streamReadable(this.nextRemoteBidi)) this.pullNew(this.nextRemoteBidi)
+      if (engine.streamReadable(this.nextRemoteUni)) this.pullNew(this.nextRemoteUni)
+      if (!engine.isReadable()) return false
     }
     this.processReadableList()
+    return true
+  }
+
+  /** Data on the next stream the peer may open: the stream is new. */
+  private pullNew(id: number): void {
+    const s = this.remoteStream(id)
+    if (s) this.pull(s)
   }
 
   private processReadableList(): void {
@@ -490,6 +511,8 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
         s.onFin()
         return
       }
+      // The engine fills the buffer while it has contiguous data: a short read means the next one would find none.
+      if (n < buf.length) return
     }
     if (!s.isReadDone) {
       s.readPaused = true

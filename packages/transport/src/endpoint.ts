@@ -485,6 +485,10 @@ class QuicEndpointImpl implements QuicEndpoint, ConnectionHost {
     return this.readSlab.subarray(off, off + n)
   }
 
+  sendNow(conn: QuicConnectionImpl): void {
+    if (!conn.isFinalized && this.drainEngine(conn)) this.markDirty(conn)
+  }
+
   markDirty(conn: QuicConnectionImpl): void {
     if (conn.flushQueued || conn.isFinalized) return
     conn.flushQueued = true

@@ -28,7 +28,12 @@ export interface EndpointOptions {
   host?: string
   /** Port to bind; default 0 (any free port). */
   port?: number
-  /** ALPN protocols offered/accepted, most preferred first. Default `['qms/1']`. */
+  /**
+   * ALPN protocols: offered in this order when connecting, accepted as a set when accepting. The connecting side's
+   * order decides: the server picks the first protocol of the client's list that it also lists, whatever its own
+   * order (the engine offers no server-side preference), and refuses the handshake when none is shared. A client
+   * offering `['h3', 'qms/1']` to a server listing `['qms/1', 'h3']` gets `h3`. Default `['qms/1']`.
+   */
   alpn?: string[]
   /** TLS material and verification policy. */
   tls?: TlsOptions
@@ -79,7 +84,7 @@ export interface ConnectOptions {
   port: number
   /** TLS server name (SNI) and the name checked against the certificate; default `localhost`. */
   serverName?: string
-  /** Override the endpoint's ALPN list for this connection. */
+  /** Override the endpoint's ALPN list for this connection; its order is the preference the server follows. */
   alpn?: string[]
   /** Override the endpoint's verification policy for this connection (e.g. a pin for this server). */
   tls?: Pick<TlsOptions, 'ca' | 'pinSha256' | 'insecure'>

@@ -126,9 +126,7 @@ export class H3Connection implements SessionHost {
     if (!this.quic.isOpen) return
     this.stats.protocolErrors++
     if (log.enabled) log(`${this.quic.id} closing with 0x${code.toString(16)}: ${message}`)
-    // On the next turn: a resumed (0-RTT) client's data can be read before our handshake reply went out, and a
-    // close issued that early is never seen by the client (it would wait for its idle timeout).
-    setImmediate(() => void this.quic.close(code, message))
+    void this.quic.close(code, message)
   }
 
   private async openControlStream(): Promise<void> {
