@@ -14,8 +14,7 @@ export default defineConfig({
   test: {
     reporters: ['default', './scripts/vitest-summary.ts'],
     // CI retries a failed test once. Tests over real UDP on a shared 2-core machine can lose a race to load; a retry
-    // that passes is still reported by vitest, and a real failure fails twice. (Flake under investigation: the
-    // conformance case "fails pending reads and writes ... when the connection closes", once in ~7 full runs.)
+    // that passes is still reported by vitest, and a real failure fails twice.
     retry: process.env.CI ? 1 : 0,
     projects: [
       ...packages.map((name) => ({
