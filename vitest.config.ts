@@ -29,6 +29,16 @@ export default defineConfig({
         },
       })),
       {
+        // The peer benchmark suite's quick mode, as a smoke test (figures are never asserted, only their sanity).
+        test: {
+          name: 'benchmarks',
+          root: root('benchmarks'),
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+          pool: 'forks' as const,
+        },
+      },
+      {
         resolve: { alias },
         test: {
           name: 'examples',
