@@ -21,13 +21,16 @@ window.benchRtt = async (url, hash, ms, streams = 1) => {
     const writer = s.writable.getWriter()
     const reader = s.readable.getReader()
     workers.push(async () => {
-      await writer.write(msg)
+      // Read while the write settles: Chromium resolves a write only after its network process took the bytes, and
+      // awaiting that first would add an inter-process hop to every round trip without changing what is measured.
+      const written = writer.write(msg)
       let got = 0
       while (got < msg.length) {
         const r = await reader.read()
         if (r.done) throw new Error('echo stream ended')
         got += r.value.byteLength
       }
+      await written
     })
   }
   for (let i = 0; i < 200; i++) await Promise.all(workers.map((w) => w()))
