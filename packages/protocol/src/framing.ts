@@ -9,8 +9,8 @@
  * arrives as 0, and an object key `__proto__` arrives as `__proto_` (msgpackr's guard against prototype pollution);
  * `Map` and `Set` arrive as a plain object and an array.
  */
-import type { Packr, Unpackr } from 'msgpackr'
-import { RESERVE_START_SPACE, REUSE_BUFFER_MODE } from 'msgpackr'
+import { type Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE } from 'msgpackr/pack'
+import type { Unpackr } from 'msgpackr/unpack'
 import { type Envelope, validateEnvelope } from './envelope.js'
 import { ProtocolErrorCode, QmsError } from './errors.js'
 import { asPlainBytes, newStructuresUnpackr, ownView, plainPackr, plainUnpackr } from './msgpack.js'
