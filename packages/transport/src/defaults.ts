@@ -30,7 +30,11 @@ export function resolveOptions(o: EndpointOptions): ResolvedEndpointOptions {
     keepAliveMs: o.keepAliveMs ?? 10_000,
     earlyData: o.earlyData ?? true,
     retry: o.retry ?? false,
-    congestionControl: o.congestionControl ?? 'cubic',
+    // Endpoints that serve browsers (ALPN h3) default to BBR: Chromium delays its ACKs (~25 ms), and under that ACK
+    // pattern quiche 0.18's cubic stamps packets with a stale pacer time, so its RTT estimate grows with the
+    // connection's age and a single loss then stalls for many seconds. Measured: Chromium conformance runs under CPU
+    // load hung 5 of 5 times with cubic and passed 2 of 2 with BBR.
+    congestionControl: o.congestionControl ?? (o.alpn?.includes('h3') ? 'bbr' : 'cubic'),
     maxUdpPayload: o.maxUdpPayload ?? 'auto',
     datagrams: o.datagrams ?? true,
     connectionWindow: o.connectionWindow ?? 16 * 1024 * 1024,

@@ -59,7 +59,10 @@ export interface EndpointOptions {
   earlyData?: boolean
   /** Validate every client address with a Retry round trip before accepting (costs one round trip). Default false. */
   retry?: boolean
-  /** Congestion controller. Default `cubic`. */
+  /**
+   * Congestion controller. Default `cubic`, or `bbr` when `alpn` includes `h3` (browsers over WebTransport: with
+   * Chromium's delayed ACKs, quiche 0.18's cubic lets its RTT estimate run away and recovers from loss very late).
+   */
   congestionControl?: CongestionControl
   /**
    * Largest UDP payload sent. `'auto'` (default) allows 65,527 bytes to loopback peers (both ends must agree, and
