@@ -54,7 +54,7 @@ export const GOALS: readonly Goal[] = [
   { pattern: 'inflight', peer: 'zmq', target: 1.0, text: 'request/reply, 100 in flight >= 1.0x ZeroMQ' },
   { pattern: 'seq', peer: 'udp', target: 0.5, text: 'sequential request/reply >= 0.5x UDP ping-pong floor' },
   { pattern: 'oneway', peer: 'nats', target: 1.0, text: 'one-way 1 KiB >= 1.0x NATS pub/sub' },
-  { pattern: 'bulk', peer: 'udp', target: 0.8, text: 'bulk >= 0.8x UDP floor, 16,383 B packets (quiche\'s largest)' },
+  { pattern: 'bulk', peer: 'udp', target: 0.8, text: "bulk >= 0.8x UDP floor, 16,383 B packets (quiche's largest)" },
   { pattern: 'bulk1350', peer: 'udp', target: 0.8, text: 'bulk >= 0.8x UDP floor, 1,350 B packets' },
 ]
 
