@@ -16,6 +16,10 @@ export default defineConfig({
     // CI retries a failed test once. Tests over real UDP on a shared 2-core machine can lose a race to load; a retry
     // that passes is still reported by vitest, and a real failure fails twice.
     retry: process.env.CI ? 1 : 0,
+    // One test file at a time: on a 2-core machine, files running side by side starve each other's real UDP traffic
+    // and child processes; sequential runs take about as long and stay clear of those races.
+    maxWorkers: 1,
+    minWorkers: 1,
     projects: [
       ...packages.map((name) => ({
         resolve: { alias },

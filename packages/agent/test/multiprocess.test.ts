@@ -144,7 +144,13 @@ describe('agents in separate processes', () => {
     }
     // Two tokens after `orders`: only `>` matches.
     expect(await h.publish('orders.eu.paris', Tick, { seq: 100 })).toBe(1)
-    // A child publishes too; `rest` is among the subscribers, so it receives its own message.
+    // A child publishes too; `rest` is among the subscribers, so it receives its own message. Its registry view
+    // learns of the others' subscriptions asynchronously (the hub's view above is not the child's), so wait for it.
+    for (let seen = 0; seen < 4; ) {
+      const [, n] = await rest.command('subscribers', /^subscribers (\d+)$/)
+      seen = Number(n)
+      if (seen < 4) await new Promise((r) => setTimeout(r, 50))
+    }
     await rest.command('publish orders.us 200', /^published orders\.us 200 3$/)
 
     const seqs = (c: Child) => c.deliveries().map((d) => d.seq)
