@@ -10,13 +10,6 @@ import { fileURLToPath } from 'node:url'
 import { launchBrowser, servePage } from '@qms/test-utils/browser'
 import { defineRequest } from '@quic-multistream/agent'
 import { defineMessage } from '@quic-multistream/protocol'
-import {
-  createEndpoint,
-  generateDevCertificate,
-  type QuicConnection,
-  type QuicStream,
-  withWebTransport,
-} from '@quic-multistream/transport'
 import { z } from 'zod'
 import {
   caseFilter,
@@ -25,6 +18,7 @@ import {
   median,
   withTimeout,
 } from '../../../benchmarks/lib/bench-kit.js'
+import { startWebTransportBenchServer } from '../../../benchmarks/lib/webtransport-server.js'
 import { buildBrowserBundle, startGatewayAgent } from '../src/index.js'
 import type { BulkResult, bench, RttResult } from './bench-page.js'
 
@@ -35,44 +29,8 @@ const runs = Number(process.env.QMS_BENCH_RUNS ?? 3)
 const RTT_MS = 1_000
 const BULK_BYTES = 64 * 1024 * 1024
 
-/** `/echo` echoes; `/sink` counts a stream's bytes and answers once; `/source` sends the number of bytes asked. */
-async function serveStream(path: string, s: QuicStream): Promise<void> {
-  if (path === '/echo') {
-    for await (const chunk of s) await s.write(chunk)
-    await s.end()
-  } else if (path === '/sink') {
-    for await (const _ of s) {
-      // Counting is not needed: the stream's end is the confirmation.
-    }
-    await s.end(new Uint8Array(1))
-  } else {
-    const parts: Uint8Array[] = []
-    for await (const chunk of s) parts.push(chunk)
-    const ask = Buffer.concat(parts)
-    let left = ask.readDoubleBE(0)
-    const chunk = new Uint8Array(256 * 1024)
-    while (left > 0) {
-      const n = Math.min(left, chunk.length)
-      await s.write(chunk.subarray(0, n))
-      left -= n
-    }
-    await s.end()
-  }
-}
-
-function serve(conn: QuicConnection): void {
-  const path = (conn as { path?: string }).path ?? ''
-  void (async () => {
-    for await (const s of conn.incomingStreams) void serveStream(path, s).catch(() => {})
-  })().catch(() => {})
-}
-
-const cert = await generateDevCertificate()
-const endpoint = await createEndpoint({ alpn: ['qms/1', 'h3'], tls: { cert: cert.cert, key: cert.key } })
-const server = withWebTransport(endpoint, { paths: ['/echo', '/sink', '/source'] })
-void (async () => {
-  for await (const conn of server.incomingConnections) serve(conn)
-})()
+const server = await startWebTransportBenchServer()
+const { cert } = server
 const gateway = await startGatewayAgent({ id: 'bench-gateway', tls: cert })
 const PingPong = defineRequest(
   defineMessage('bench.ping', z.object({ data: z.string() })),
@@ -85,7 +43,7 @@ const pages = await servePage({
   'bench.js': code,
 })
 const browser = await launchBrowser()
-const url = (path: string) => `https://127.0.0.1:${endpoint.address.port}${path}`
+const url = server.url
 type Bench = typeof bench
 const page = <K extends keyof Bench>(name: K, ...args: Parameters<Bench[K]>) =>
   browser.page.evaluate(
@@ -142,5 +100,5 @@ try {
   await browser.close()
   await pages.close()
   await gateway.close()
-  await server.close({ timeoutMs: 500 })
+  await server.close()
 }

@@ -15,14 +15,8 @@ import {
   median,
   withTimeout,
 } from '../../../benchmarks/lib/bench-kit.js'
-import {
-  connectWebTransport,
-  createEndpoint,
-  generateDevCertificate,
-  type QuicConnection,
-  type QuicStream,
-  withWebTransport,
-} from '../src/index.js'
+import { startWebTransportBenchServer } from '../../../benchmarks/lib/webtransport-server.js'
+import { connectWebTransport, createEndpoint } from '../src/index.js'
 
 const emit = createEmitter('transport.webtransport-browser')
 const fail = createFailureReporter('transport.webtransport-browser')
@@ -30,27 +24,6 @@ const wanted = caseFilter()
 const runs = Number(process.env.QMS_BENCH_RUNS ?? 3)
 const RTT_MS = 1_000
 const BULK_BYTES = 64 * 1024 * 1024
-
-/** `/echo` sessions echo every chunk; `/sink` sessions count a stream's bytes and answer with the count. */
-async function serveStream(path: string, s: QuicStream): Promise<void> {
-  if (path === '/echo') {
-    for await (const chunk of s) await s.write(chunk)
-    await s.end()
-    return
-  }
-  let n = 0
-  for await (const chunk of s) n += chunk.length
-  const reply = new Uint8Array(8)
-  new DataView(reply.buffer).setFloat64(0, n)
-  await s.end(reply)
-}
-
-function serve(conn: QuicConnection): void {
-  const path = (conn as { path?: string }).path ?? ''
-  void (async () => {
-    for await (const s of conn.incomingStreams) void serveStream(path, s).catch(() => {})
-  })().catch(() => {})
-}
 
 async function nodeRtt(port: number, pin: string): Promise<{ rate: number; p50: number }> {
   const client = await createEndpoint({ tls: { pinSha256: [pin] } })
@@ -83,12 +56,8 @@ async function nodeRtt(port: number, pin: string): Promise<{ rate: number; p50: 
   }
 }
 
-const cert = await generateDevCertificate()
-const endpoint = await createEndpoint({ alpn: ['qms/1', 'h3'], tls: { cert: cert.cert, key: cert.key } })
-const server = withWebTransport(endpoint, { paths: ['/echo', '/sink'] })
-void (async () => {
-  for await (const conn of server.incomingConnections) serve(conn)
-})()
+const server = await startWebTransportBenchServer()
+const { cert } = server
 const pages = await servePage({
   'index.html': '<!doctype html><title>bench</title><script src="page.js"></script>',
   'page.js': readFileSync(new URL('./webtransport-page.js', import.meta.url), 'utf8'),
@@ -97,7 +66,7 @@ const pages = await servePage({
 // renderer → network service hop costs.
 const browser = await launchBrowser({ args: process.env.QMS_BENCH_CHROMIUM_ARGS?.split(' ').filter(Boolean) })
 const hash = [...cert.sha256Bytes]
-const url = (path: string) => `https://127.0.0.1:${endpoint.address.port}${path}`
+const url = server.url
 
 type Rtt = { rate: number; p50: number; p99: number }
 type Bulk = { mbps: number; ms: number }
@@ -132,7 +101,7 @@ try {
           )
         samples.rtt.push(await rtt(1))
         samples.rtt16.push(await rtt(16))
-        samples.node.push(await withTimeout(nodeRtt(endpoint.address.port, cert.sha256), 20_000, 'node rtt'))
+        samples.node.push(await withTimeout(nodeRtt(server.port, cert.sha256), 20_000, 'node rtt'))
       } catch (e) {
         fail('rtt', e)
       }
@@ -164,5 +133,5 @@ try {
 } finally {
   await browser.close()
   await pages.close()
-  await server.close({ timeoutMs: 500 })
+  await server.close()
 }
