@@ -31,6 +31,15 @@ export interface LaunchBrowserOptions {
 /** Launches headless Chromium with a fresh profile; always `close()` it (in afterAll). */
 export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise<BrowserHandle> {
   const profile = await mkdtemp(join(tmpdir(), 'qms-chromium-'))
+  // QMS_CHROMIUM_NETLOG=<dir> keeps Chromium's own record of every QUIC frame it sent and received (the only view of
+  // why the browser gave up on a connection); one file per launch.
+  const netlogDir = process.env.QMS_CHROMIUM_NETLOG
+  const netlog = netlogDir
+    ? [
+        `--log-net-log=${join(netlogDir, `netlog-${process.pid}-${Date.now()}.json`)}`,
+        '--net-log-capture-mode=Everything',
+      ]
+    : []
   let context: BrowserContext
   try {
     context = await chromium.launchPersistentContext(profile, {
@@ -43,6 +52,7 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...netlog,
         ...(options.args ?? []),
       ],
     })

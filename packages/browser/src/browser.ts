@@ -4,7 +4,10 @@
  * transport itself for pages that want raw streams.
  * @packageDocumentation
  */
-export { Agent, defineRequest } from '@quic-multistream/agent'
+import { Agent as NodeAgent } from '@quic-multistream/agent'
+import { connectAgent } from './browser-agent.js'
+
+export { defineRequest } from '@quic-multistream/agent'
 export { RemoteRegistry, StaticRegistry } from '@quic-multistream/mesh'
 export { defineMessage, isQmsError, LANES, QmsError } from '@quic-multistream/protocol'
 export { z } from 'zod'
@@ -13,3 +16,13 @@ export { certificateHashBytes } from './certificate-hash.js'
 export { BrowserErrorCode } from './errors.js'
 export { WebTransportConnection } from './wt-connection.js'
 export { createWebTransportEndpoint } from './wt-endpoint.js'
+
+/**
+ * The ordinary `Agent` class, plus `Agent.connect(url, options)` (the same as {@link BrowserAgent}`.connect`), so a
+ * page writes `await Agent.connect('https://127.0.0.1:4433/mesh', { serverCertificateHashes, id })`.
+ */
+export const Agent: typeof NodeAgent & { connect: typeof connectAgent } = Object.assign(NodeAgent, {
+  connect: connectAgent,
+})
+/** An agent: the type of what `Agent.connect` and `Agent.start` resolve to. */
+export type Agent = NodeAgent

@@ -49,12 +49,14 @@ beforeAll(async () => {
   browser = await openBundlePage()
   await browser.page.evaluate(
     async ({ url, hash, token }) => {
-      const { BrowserAgent, defineMessage, defineRequest, z } = (globalThis as unknown as { qms: Qms }).qms
+      const { Agent, BrowserAgent, defineMessage, defineRequest, z } = (globalThis as unknown as { qms: Qms }).qms
+      // The spelling of the Node API: Agent.connect is BrowserAgent.connect.
+      if (Agent.connect !== BrowserAgent.connect) throw new Error('Agent.connect is not BrowserAgent.connect')
       const Ask = defineMessage('test.ask', z.object({ text: z.string() }))
       const Answer = defineMessage('test.answer', z.object({ text: z.string(), by: z.string() }))
       const Order = defineMessage('test.order', z.object({ n: z.number() }))
       const News = defineMessage('test.news', z.object({ headline: z.string() }))
-      const agent = await BrowserAgent.connect(url, {
+      const agent = await Agent.connect(url, {
         id: 'page-1',
         token,
         gateway: 'gateway',

@@ -1,6 +1,6 @@
 /**
  * WebTransport from a real browser: headless Debian Chromium against our HTTP/3 server in this process, over UDP
- * on 127.0.0.1. Cases: `rtt` (1 KiB echo, one at a time on one bidi stream, then on each of 16 streams at once; the
+ * on 127.0.0.1. Cases: `rtt` (1 KiB echo, one at a time on one bidi stream, then on each of 16 and of 64 streams at once; the
  * Node client on one stream, for comparison)
  * and `bulk` (browser to server on one stream, MB/s = 10^6 bytes/s). Medians over QMS_BENCH_RUNS (default 3).
  *
@@ -82,6 +82,7 @@ try {
   const samples = {
     rtt: [] as Rtt[],
     rtt16: [] as Rtt[],
+    rtt64: [] as Rtt[],
     bulk: [] as Bulk[],
     node: [] as Array<{ rate: number; p50: number }>,
   }
@@ -101,6 +102,7 @@ try {
           )
         samples.rtt.push(await rtt(1))
         samples.rtt16.push(await rtt(16))
+        samples.rtt64.push(await rtt(64))
         samples.node.push(await withTimeout(nodeRtt(server.port, cert.sha256), 20_000, 'node rtt'))
       } catch (e) {
         fail('rtt', e)
@@ -126,6 +128,7 @@ try {
     emit('rtt.browser.p50', median(samples.rtt.map((s) => s.p50)) * 1000, 'us')
     emit('rtt.browser.p99', median(samples.rtt.map((s) => s.p99)) * 1000, 'us')
     emit('rtt.browser.16streams.rate', median(samples.rtt16.map((s) => s.rate)), 'rtt/s')
+    emit('rtt.browser.64streams.rate', median(samples.rtt64.map((s) => s.rate)), 'rtt/s')
     emit('rtt.node.rate', median(samples.node.map((s) => s.rate)), 'rtt/s')
     emit('rtt.node.p50', median(samples.node.map((s) => s.p50)) * 1000, 'us')
   }

@@ -622,6 +622,10 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
       this.handshakeDone = this.engine.isEstablished()
       if (!this.handshakeDone && this.engine.isInEarlyData()) this.sawEarlyData = true
     }
+    // quiche 0.18 collects a stream once every byte it sent is acknowledged and both directions are finished,
+    // whether or not the FIN has left. An empty FIN written after the last data went out is therefore lost if the
+    // ACK of that data is read before the next flush (the peer then waits forever): send it before reading again.
+    if (fin && data.length === 0) this.host.sendNow(this)
     this.host.markDirty(this)
     return n ?? 0
   }

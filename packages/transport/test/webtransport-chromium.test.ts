@@ -89,6 +89,8 @@ describe('WebTransport from a real Chromium', () => {
       }),
     )
     expect(replies).toEqual(['server one', 'server two', 'server three'])
+    // See docs/browser.md: closing before the page's own stream ends have settled races inside Chromium.
+    expect(await browser.page.evaluate(() => window.echoesDone())).toBe(3)
     await session.close(42, 'server done')
     expect(await running).toEqual({ closeCode: 42, reason: 'server done' })
   })
@@ -105,6 +107,7 @@ declare global {
   interface Window {
     echoSession(url: string, hash: readonly number[]): Promise<unknown>
     serveEcho(url: string, hash: readonly number[]): Promise<unknown>
+    echoesDone(): Promise<number>
     tryOpen(url: string, hash: readonly number[]): Promise<string>
   }
 }
