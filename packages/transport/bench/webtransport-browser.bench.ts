@@ -1,7 +1,7 @@
 /**
  * WebTransport from a real browser: headless Debian Chromium against our HTTP/3 server in this process, over UDP
  * on 127.0.0.1. Cases: `rtt` (1 KiB echo, one at a time on one bidi stream, then on each of 16 and of 64 streams at once; the
- * Node client on one stream, for comparison)
+ * Node client on one stream, and Chromium's WebSocket to a `ws` echo server, for comparison)
  * and `bulk` (browser to server on one stream, MB/s = 10^6 bytes/s). Medians over QMS_BENCH_RUNS (default 3).
  *
  *   node --conditions=source --import tsx packages/transport/bench/webtransport-browser.bench.ts
@@ -15,6 +15,7 @@ import {
   median,
   withTimeout,
 } from '../../../benchmarks/lib/bench-kit.js'
+import { startWebSocketEchoServer } from '../../../benchmarks/lib/websocket-echo-server.js'
 import { startWebTransportBenchServer } from '../../../benchmarks/lib/webtransport-server.js'
 import { connectWebTransport, createEndpoint } from '../src/index.js'
 
@@ -57,6 +58,7 @@ async function nodeRtt(port: number, pin: string): Promise<{ rate: number; p50: 
 }
 
 const server = await startWebTransportBenchServer()
+const wsServer = await startWebSocketEchoServer()
 const { cert } = server
 const pages = await servePage({
   'index.html': '<!doctype html><title>bench</title><script src="page.js"></script>',
@@ -74,6 +76,7 @@ declare global {
   interface Window {
     benchRtt(url: string, hash: number[], ms: number, streams?: number): Promise<Rtt>
     benchBulk(url: string, hash: number[], bytes: number): Promise<Bulk>
+    benchWsRtt(url: string, ms: number): Promise<Rtt>
   }
 }
 
@@ -83,6 +86,7 @@ try {
     rtt: [] as Rtt[],
     rtt16: [] as Rtt[],
     rtt64: [] as Rtt[],
+    ws: [] as Rtt[],
     bulk: [] as Bulk[],
     node: [] as Array<{ rate: number; p50: number }>,
   }
@@ -103,6 +107,13 @@ try {
         samples.rtt.push(await rtt(1))
         samples.rtt16.push(await rtt(16))
         samples.rtt64.push(await rtt(64))
+        samples.ws.push(
+          await withTimeout(
+            browser.page.evaluate(([u, ms]) => window.benchWsRtt(u, ms), [wsServer.url, RTT_MS] as const),
+            20_000,
+            'websocket rtt',
+          ),
+        )
         samples.node.push(await withTimeout(nodeRtt(server.port, cert.sha256), 20_000, 'node rtt'))
       } catch (e) {
         fail('rtt', e)
@@ -129,6 +140,8 @@ try {
     emit('rtt.browser.p99', median(samples.rtt.map((s) => s.p99)) * 1000, 'us')
     emit('rtt.browser.16streams.rate', median(samples.rtt16.map((s) => s.rate)), 'rtt/s')
     emit('rtt.browser.64streams.rate', median(samples.rtt64.map((s) => s.rate)), 'rtt/s')
+    emit('rtt.browser-websocket.rate', median(samples.ws.map((s) => s.rate)), 'rtt/s')
+    emit('rtt.browser-websocket.p50', median(samples.ws.map((s) => s.p50)) * 1000, 'us')
     emit('rtt.node.rate', median(samples.node.map((s) => s.rate)), 'rtt/s')
     emit('rtt.node.p50', median(samples.node.map((s) => s.p50)) * 1000, 'us')
   }
@@ -136,5 +149,6 @@ try {
 } finally {
   await browser.close()
   await pages.close()
+  await wsServer.close()
   await server.close()
 }

@@ -68,3 +68,33 @@ window.benchBulk = async (url, hash, bytes) => {
   if (counted !== bytes) throw new Error(`server counted ${counted} of ${bytes} bytes`)
   return { mbps: bytes / ms / 1000, ms }
 }
+
+/** The same 1 KiB sequential echo over the browser's WebSocket (the reference most pages use today). */
+window.benchWsRtt = async (url, ms) => {
+  const ws = new WebSocket(url)
+  ws.binaryType = 'arraybuffer'
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve
+    ws.onerror = () => reject(new Error('websocket failed'))
+  })
+  const msg = new Uint8Array(1024)
+  let arrived = () => {}
+  ws.onmessage = () => arrived()
+  const once = () =>
+    new Promise((resolve) => {
+      arrived = resolve
+      ws.send(msg)
+    })
+  for (let i = 0; i < 200; i++) await once()
+  const latencies = []
+  const start = performance.now()
+  while (performance.now() - start < ms) {
+    const t0 = performance.now()
+    await once()
+    latencies.push(performance.now() - t0)
+  }
+  const elapsed = performance.now() - start
+  ws.close()
+  latencies.sort((a, b) => a - b)
+  return { rate: (latencies.length / elapsed) * 1000, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) }
+}
