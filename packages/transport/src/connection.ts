@@ -625,6 +625,7 @@ export class QuicConnectionImpl implements QuicConnection, StreamHost {
     // quiche 0.18 collects a stream once every byte it sent is acknowledged and both directions are finished,
     // whether or not the FIN has left. An empty FIN written after the last data went out is therefore lost if the
     // ACK of that data is read before the next flush (the peer then waits forever): send it before reading again.
+    // (When congestion control holds the FIN back, that ACK can still win; quiche offers no way to prevent it.)
     if (fin && data.length === 0) this.host.sendNow(this)
     this.host.markDirty(this)
     return n ?? 0
