@@ -184,7 +184,8 @@ export class WebTransportStream implements QuicStream {
     return new WritableStream<Uint8Array>({
       write: (chunk) => this.write(chunk),
       close: () => this.end(),
-      abort: () => this.reset(0),
+      // The transport contract: a numeric abort reason is the reset code.
+      abort: (reason) => this.reset(typeof reason === 'number' ? reason : 0),
     })
   }
 

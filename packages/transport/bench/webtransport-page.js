@@ -8,6 +8,28 @@ function pct(sorted, p) {
 }
 
 /**
+ * Warms up with 200 rounds, then runs every worker (one round trip per call, one at a time each) for `ms`
+ * milliseconds: round trips per second and latency percentiles.
+ */
+async function timeRoundTrips(workers, ms) {
+  for (let i = 0; i < 200; i++) await Promise.all(workers.map((w) => w()))
+  const latencies = []
+  const start = performance.now()
+  await Promise.all(
+    workers.map(async (once) => {
+      while (performance.now() - start < ms) {
+        const t0 = performance.now()
+        await once()
+        latencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  const elapsed = performance.now() - start
+  latencies.sort((a, b) => a - b)
+  return { rate: (latencies.length / elapsed) * 1000, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) }
+}
+
+/**
  * 1 KiB request, 1 KiB echo, for `ms` milliseconds: `streams` bidi streams (default 1), each with one request in
  * flight at a time.
  */
@@ -33,22 +55,9 @@ window.benchRtt = async (url, hash, ms, streams = 1) => {
       await written
     })
   }
-  for (let i = 0; i < 200; i++) await Promise.all(workers.map((w) => w()))
-  const latencies = []
-  const start = performance.now()
-  await Promise.all(
-    workers.map(async (once) => {
-      while (performance.now() - start < ms) {
-        const t0 = performance.now()
-        await once()
-        latencies.push(performance.now() - t0)
-      }
-    }),
-  )
-  const elapsed = performance.now() - start
+  const result = await timeRoundTrips(workers, ms)
   wt.close()
-  latencies.sort((a, b) => a - b)
-  return { rate: (latencies.length / elapsed) * 1000, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) }
+  return result
 }
 
 /** `bytes` from the browser to the server on one stream; timed until the server confirms it read them all. */
@@ -85,16 +94,7 @@ window.benchWsRtt = async (url, ms) => {
       arrived = resolve
       ws.send(msg)
     })
-  for (let i = 0; i < 200; i++) await once()
-  const latencies = []
-  const start = performance.now()
-  while (performance.now() - start < ms) {
-    const t0 = performance.now()
-    await once()
-    latencies.push(performance.now() - t0)
-  }
-  const elapsed = performance.now() - start
+  const result = await timeRoundTrips([once], ms)
   ws.close()
-  latencies.sort((a, b) => a - b)
-  return { rate: (latencies.length / elapsed) * 1000, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) }
+  return result
 }

@@ -1,6 +1,7 @@
 import { QmsError } from '@quic-multistream/protocol'
 import { TransportErrorCode } from './errors.js'
 import type { QuicStream, StreamStats } from './types.js'
+import { writableOf } from './web-streams.js'
 
 /** What a stream needs from its connection. Keeps the stream free of engine details. */
 export interface StreamHost {
@@ -334,10 +335,6 @@ export class QuicStreamImpl implements QuicStream {
   }
 
   writable(): WritableStream<Uint8Array> {
-    return new WritableStream<Uint8Array>({
-      write: (chunk) => this.write(chunk),
-      close: () => this.end(),
-      abort: (reason) => this.reset(typeof reason === 'number' ? reason : 0),
-    })
+    return writableOf(this)
   }
 }

@@ -58,7 +58,10 @@ export interface QuicStream extends AsyncIterable<Uint8Array> {
   stats(): StreamStats
   /** Web Streams view of the receiving side. */
   readable(): ReadableStream<Uint8Array>
-  /** Web Streams view of the sending side. */
+  /**
+   * Web Streams view of the sending side: closing it ends the stream; aborting it resets the stream with the abort
+   * reason when that is a number, else 0.
+   */
   writable(): WritableStream<Uint8Array>
 }
 

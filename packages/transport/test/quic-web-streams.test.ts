@@ -47,4 +47,23 @@ describe('Web Streams adapters', () => {
       await bed.close()
     }
   })
+
+  it('aborting the writable resets the stream with the numeric reason as its code', async () => {
+    const bed = await startQuicTestbed()
+    try {
+      const { client, server } = await bed.pair()
+      const s = await client.openBidi()
+      await s.write(Buffer.from('partial'))
+      const remote = (await server.incomingStreams[Symbol.asyncIterator]().next()).value
+      const reading = (async () => {
+        for await (const _ of remote) {
+          // Drain until the reset.
+        }
+      })()
+      await s.writable().abort(23)
+      await expect(reading).rejects.toMatchObject({ code: 'ERR_STREAM_RESET', details: { code: 23 } })
+    } finally {
+      await bed.close()
+    }
+  })
 })

@@ -1,6 +1,7 @@
 import { QmsError } from '@quic-multistream/protocol'
 import { TransportErrorCode } from '../errors.js'
 import type { QuicStream, StreamStats } from '../types.js'
+import { writableOf } from '../web-streams.js'
 
 /** What a stream needs from its connection. */
 export interface StreamOwner {
@@ -178,11 +179,7 @@ export class MemoryStream implements QuicStream {
   }
 
   writable(): WritableStream<Uint8Array> {
-    return new WritableStream<Uint8Array>({
-      write: (chunk) => this.write(chunk),
-      close: () => this.end(),
-      abort: () => this.reset(0),
-    })
+    return writableOf(this)
   }
 
   /** The connection ended: fail whatever is still open in either direction. */
